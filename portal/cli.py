@@ -1,0 +1,84 @@
+"""Operator commands: `flask portal ...` for data and accounts."""
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import LiaisonPoint, Role, User
+
+portal_cli = AppGroup("portal", help="Portal data and accounts.")
+
+
+@portal_cli.command("seed-demo")
+def seed_demo_command():
+    """Load the demo drafts, liaison points and accounts (only what is missing)."""
+    from portal.demo.seed import seed_demo
+
+    report = seed_demo()
+    db.session.commit()
+    click.echo(f"Liaison points created: {report.points_created}")
+    click.echo(f"Drafts created: {', '.join(report.drafts_created) or 'none'}")
+    click.echo("Demo accounts (local use only):")
+    for role, email, password in report.accounts:
+        click.echo(f"  {role:8} {email:24} {password}")
+    if not report.changed:
+        click.echo("Demo data already present; nothing changed.")
+
+
+@portal_cli.command("create-user")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--email", default=None, help="E-mail address (or give --phone).")
+@click.option("--phone", default=None, help="Mobile number, 11 digits.")
+@click.option("--password", required=True)
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--point", "point_code", default=None, help="Liaison point code (liaison only).")
+def create_user_command(role, email, phone, password, display_name, point_code):
+    """Create an account with a role; liaison staff need --point."""
+    from portal.auth.services import AccountError, create_user
+
+    try:
+        user = create_user(
+            role=Role(role),
+            email=email,
+            phone=phone,
+            password=password,
+            display_name=display_name,
+            point_code=point_code,
+        )
+    except AccountError as error:
+        raise click.UsageError(str(error)) from error
+    db.session.commit()
+    point = f" at point {user.liaison_point.code}" if user.liaison_point else ""
+    click.echo(f"Created {user.role.value} account {user.email or user.phone} (id {user.id}){point}.")
+
+
+@portal_cli.command("list-users")
+def list_users_command():
+    """List accounts with their role and liaison point."""
+    for user in db.session.scalars(select(User).order_by(User.id)):
+        point = user.liaison_point.code if user.liaison_point else "-"
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.id:5} {user.role.value:8} {point:8} {state:8} {user.email or user.phone}")
+
+
+@portal_cli.command("set-active")
+@click.argument("login")
+@click.option("--active/--inactive", default=True)
+def set_active_command(login, active):
+    """Activate or deactivate an account by e-mail or phone."""
+    from portal.auth.services import find_by_login
+
+    user = find_by_login(login)
+    if user is None:
+        raise click.UsageError(f"No account {login!r}.")
+    user.active = active
+    db.session.commit()
+    click.echo(f"Account {login} is now {'active' if active else 'inactive'}.")
+
+
+@portal_cli.command("list-points")
+def list_points_command():
+    """List liaison points."""
+    for point in db.session.scalars(select(LiaisonPoint).order_by(LiaisonPoint.code)):
+        click.echo(f"{point.code:8} {point.level.value:10} {point.district:6} {point.name}")

@@ -1,0 +1,94 @@
+"""Configuration defaults; overridden by instance/config.py and PORTAL_* environment variables."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class DefaultConfig:
+    """Settings for the embedded default: SQLite and a Whoosh index under instance/."""
+
+    # Filled in by load_config() relative to the instance folder when left empty.
+    SQLALCHEMY_DATABASE_URI = ""
+    INDEX_DIR = ""
+    UPLOAD_DIR = ""
+    SECRET_KEY = ""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+
+    # Pasted drafts and uploaded .docx files larger than this are refused with a clear message.
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    DRAFT_MAX_CHARS = 300_000
+    DRAFT_MAX_DOCX_BYTES = 5 * 1024 * 1024
+
+    # Shared between gunicorn workers in production: set to redis://... or memcached://...
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    # Behind TLS in production set PORTAL_SESSION_COOKIE_SECURE=true and PORTAL_FORCE_HTTPS=true.
+    SESSION_COOKIE_SECURE = False
+    FORCE_HTTPS = False
+
+    WTF_CSRF_TIME_LIMIT = None
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+
+# Environment variables that may override a setting, with how to read their text.
+_ENV_SETTINGS = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "INDEX_DIR": ("INDEX_DIR", str),
+    "UPLOAD_DIR": ("UPLOAD_DIR", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", lambda v: v.lower() in {"1", "true", "yes"}),
+    "SESSION_COOKIE_SECURE": (
+        "SESSION_COOKIE_SECURE",
+        lambda v: v.lower() in {"1", "true", "yes"},
+    ),
+    "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v.lower() in {"1", "true", "yes"}),
+}
+
+
+def apply_environment(config: dict, environ: os._Environ | dict = os.environ) -> None:
+    """Apply PORTAL_* environment variables on top of file-based settings."""
+    for suffix, (key, convert) in _ENV_SETTINGS.items():
+        value = environ.get(f"PORTAL_{suffix}")
+        if value:
+            config[key] = convert(value)
+
+
+def fill_instance_defaults(config: dict, instance_path: str) -> None:
+    """Point unset paths into the instance folder and make sure a secret key exists."""
+    instance = Path(instance_path)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.db'}"
+    if not config.get("INDEX_DIR"):
+        config["INDEX_DIR"] = str(instance / "index")
+    if not config.get("UPLOAD_DIR"):
+        config["UPLOAD_DIR"] = str(instance / "uploads")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret_key(instance)
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the generated key from instance/secret_key, creating it on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Created with owner-only permissions: the key signs every session cookie.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return key

@@ -1,0 +1,56 @@
+"""Locale selection and the helpers templates use to show bilingual data."""
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+
+from portal.extensions import babel
+from portal.models.types import utcnow
+
+LOCALE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """The ?lang= parameter, then the session's choice, then the default (Chinese)."""
+    supported = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in supported:
+        return wanted
+    chosen = session.get(LOCALE_COOKIE)
+    if chosen in supported:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def is_english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def localized(obj, field: str) -> str:
+    """The English variant of a bilingual field (title_en) when English is shown and it exists."""
+    if is_english():
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field)
+
+
+def html_lang() -> str:
+    return "en" if is_english() else "zh-Hans"
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals.update(
+        localized=localized,
+        html_lang=html_lang,
+        is_english=is_english,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        now=utcnow,
+    )
+
+    from portal import labels
+
+    labels.register(app)

@@ -1,0 +1,54 @@
+"""The data model, one module per aggregate; import models from here."""
+
+from portal.models.audit import AuditEntry, IndexJob
+from portal.models.comments import Comment
+from portal.models.drafts import Article, Chapter, Draft, Section
+from portal.models.enums import (
+    Channel,
+    CommentStatus,
+    Decision,
+    DraftStatus,
+    Identity,
+    IndexAction,
+    Method,
+    PointLevel,
+    Role,
+    Stance,
+    SubmissionStatus,
+)
+from portal.models.liaison import Assignment, Attachment, LiaisonPoint, Submission
+from portal.models.review import Category, DuplicateCluster, ResponseTemplate, comment_categories
+from portal.models.types import utcnow
+from portal.models.users import ApiToken, User
+
+__all__ = [
+    "ApiToken",
+    "Article",
+    "Assignment",
+    "Attachment",
+    "AuditEntry",
+    "Category",
+    "Channel",
+    "Chapter",
+    "Comment",
+    "CommentStatus",
+    "Decision",
+    "Draft",
+    "DraftStatus",
+    "DuplicateCluster",
+    "Identity",
+    "IndexAction",
+    "IndexJob",
+    "LiaisonPoint",
+    "Method",
+    "PointLevel",
+    "ResponseTemplate",
+    "Role",
+    "Section",
+    "Stance",
+    "Submission",
+    "SubmissionStatus",
+    "User",
+    "comment_categories",
+    "utcnow",
+]
