@@ -36,7 +36,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 translations: $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d translations -l $* >/dev/null
+	$(BIN)/pybabel compile -d translations -l $* >/dev/null
 
 i18n-extract: | $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file -o translations/messages.pot .

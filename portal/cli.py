@@ -50,7 +50,9 @@ def create_user_command(role, email, phone, password, display_name, point_code):
         raise click.UsageError(str(error)) from error
     db.session.commit()
     point = f" at point {user.liaison_point.code}" if user.liaison_point else ""
-    click.echo(f"Created {user.role.value} account {user.email or user.phone} (id {user.id}){point}.")
+    click.echo(
+        f"Created {user.role.value} account {user.email or user.phone} (id {user.id}){point}."
+    )
 
 
 @portal_cli.command("list-users")
@@ -59,7 +61,9 @@ def list_users_command():
     for user in db.session.scalars(select(User).order_by(User.id)):
         point = user.liaison_point.code if user.liaison_point else "-"
         state = "active" if user.active else "inactive"
-        click.echo(f"{user.id:5} {user.role.value:8} {point:8} {state:8} {user.email or user.phone}")
+        click.echo(
+            f"{user.id:5} {user.role.value:8} {point:8} {state:8} {user.email or user.phone}"
+        )
 
 
 @portal_cli.command("set-active")

@@ -1,6 +1,6 @@
 """Locale selection and the helpers templates use to show bilingual data."""
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 
 from portal.extensions import babel
@@ -12,6 +12,8 @@ LOCALE_COOKIE = "lang"
 def select_locale() -> str:
     """The ?lang= parameter, then the session's choice, then the default (Chinese)."""
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands speak the configured default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang")
     if wanted in supported:
         return wanted

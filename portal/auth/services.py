@@ -69,9 +69,7 @@ def create_user(
             raise AccountError(_("没有编号为 %(code)s 的联系点。", code=point_code))
     elif point_code:
         raise AccountError(_("只有联系点工作人员账号可以指定联系点。"))
-    user = User(
-        role=role, email=email, phone=phone, display_name=display_name, liaison_point=point
-    )
+    user = User(role=role, email=email, phone=phone, display_name=display_name, liaison_point=point)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

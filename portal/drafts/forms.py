@@ -124,7 +124,9 @@ class DraftTextForm(FlaskForm):
     text = TextAreaField(
         _l("正文"),
         validators=[Optional()],
-        description=_l("粘贴草案全文，或上传 .docx 文件。每条以“第X条”开头，章节以“第X章”“第X节”开头。"),
+        description=_l(
+            "粘贴草案全文，或上传 .docx 文件。每条以“第X条”开头，章节以“第X章”“第X节”开头。"
+        ),
     )
     document = FileField(
         _l("Word 文件（.docx）"),

@@ -66,9 +66,7 @@ class Preview:
         numbers = [a.number for a in parsed.articles]
         return cls(
             title=parsed.title,
-            chapters=[
-                (c.label, c.heading, per_chapter[i]) for i, c in enumerate(parsed.chapters)
-            ],
+            chapters=[(c.label, c.heading, per_chapter[i]) for i, c in enumerate(parsed.chapters)],
             article_count=len(parsed.articles),
             first_number=min(numbers) if numbers else None,
             last_number=max(numbers) if numbers else None,

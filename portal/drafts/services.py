@@ -96,7 +96,9 @@ def _participation_query(group_by):
         select(
             group_by,
             func.count(Comment.id),
-            func.count(func.distinct(case((Comment.submission_id.is_(None), Comment.participant_key))))
+            func.count(
+                func.distinct(case((Comment.submission_id.is_(None), Comment.participant_key)))
+            )
             + func.coalesce(
                 func.sum(case((Comment.submission_id.is_not(None), Comment.raised_by), else_=0)), 0
             ),

@@ -72,7 +72,7 @@ def edit(slug: str):
 @bp.route("/manage/drafts/<slug>/text", methods=["GET", "POST"])
 @staff_required
 def import_text(slug: str):
-    """Paste or upload the text, see a preview, then publish it (two steps, nothing saved before)."""
+    """Paste or upload the text, see a preview, then publish it; nothing is saved before."""
     draft = drafts.get_draft(slug) or abort(404)
     form = DraftTextForm()
     preview = None

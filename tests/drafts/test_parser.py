@@ -1,7 +1,6 @@
 """Tests for parsing pasted or uploaded Chinese draft regulations."""
 
 import io
-import time
 import zipfile
 
 import pytest
@@ -288,7 +287,8 @@ def test_max_chars_is_configurable() -> None:
     assert excinfo.value.code == "too_long"
 
 
-def test_large_text_parses_quickly() -> None:
+def test_largest_allowed_text_parses_completely() -> None:
+    # The time this takes is measured in bench/parser.py, not asserted here.
     body = "本条规定的内容较长，用于测试解析性能。" * 3
     lines = []
     for n in range(1, 3001):
@@ -299,12 +299,10 @@ def test_large_text_parses_quickly() -> None:
     text = "\n".join(lines)[:300_000]
     assert len(text) == 300_000
 
-    started = time.perf_counter()
     draft = parse_draft_text(text)
-    elapsed = time.perf_counter() - started
 
     assert draft.articles[-1].number == len(draft.articles)
-    assert elapsed < 0.5
+    assert len(draft.chapters) == draft.articles[-1].number // 100 + 1
 
 
 def _docx_bytes() -> bytes:
