@@ -21,6 +21,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.update(test_config)
     fill_instance_defaults(app.config, app.instance_path)
 
+    if app.config["PROXY_FIX_X_FOR"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -28,7 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import i18n, security
+    from portal import i18n, sanitize, security
     from portal.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -39,17 +44,22 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    sanitize.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     from portal import errors
     from portal.auth import bp as auth_bp
+    from portal.comments import bp as comments_bp
     from portal.drafts import bp as drafts_bp
     from portal.main import bp as main_bp
+    from portal.review import bp as review_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(drafts_bp)
+    app.register_blueprint(comments_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(review_bp)
     errors.init_app(app)
 
 

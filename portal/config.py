@@ -29,6 +29,14 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
+    # Comment posting, per client address and per account; the receipt lookup per address.
+    COMMENT_RATE_LIMIT = "5 per minute; 30 per hour; 200 per day"
+    COMMENT_ACCOUNT_RATE_LIMIT = "5 per minute; 50 per day"
+    LOOKUP_RATE_LIMIT = "30 per minute; 300 per hour"
+    # A person needs at least this long to read and fill in the comment form; bots are faster.
+    COMMENT_MIN_SECONDS = 3
+    # Number of proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+    PROXY_FIX_X_FOR = 0
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -59,6 +67,9 @@ _ENV_SETTINGS = {
         lambda v: v.lower() in {"1", "true", "yes"},
     ),
     "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v.lower() in {"1", "true", "yes"}),
+    "COMMENT_RATE_LIMIT": ("COMMENT_RATE_LIMIT", str),
+    "COMMENT_ACCOUNT_RATE_LIMIT": ("COMMENT_ACCOUNT_RATE_LIMIT", str),
+    "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
 }
 
 

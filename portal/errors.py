@@ -1,12 +1,15 @@
-"""Error pages in the visitor's language; a 500 rolls the session back."""
+"""Error pages in the visitor's language; server errors roll the session back."""
 
 from flask import Flask, render_template
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
 
 # Codes that get their own page; anything else falls back to the generic one.
 PAGES = {400, 403, 404, 405, 413, 429, 500, 503}
+RETRY_AFTER_SECONDS = 30
 
 
 def init_app(app: Flask) -> None:
@@ -18,3 +21,12 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
         response = render_template("errors/error.html", code=code, known=code in PAGES)
         return response, code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeoutError)
+    def overloaded(error: Exception):
+        """The database is locked, gone or out of connections: nothing was saved, say so."""
+        db.session.rollback()
+        app.logger.warning("Database unavailable: %s", error)
+        page = render_template("errors/error.html", code=503, known=True)
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -5,6 +5,7 @@ from flask_babel import format_date, format_datetime, get_locale
 
 from portal.extensions import babel
 from portal.models.types import utcnow
+from portal.numerals import int_to_chinese
 
 LOCALE_COOKIE = "lang"
 
@@ -37,15 +38,38 @@ def localized(obj, field: str) -> str:
     return getattr(obj, field)
 
 
+def article_label(number: int | None) -> str:
+    """第十二条 in Chinese, "Article 12" in English: a numeral format, like a date format."""
+    if number is None:
+        return ""
+    return f"Article {number}" if is_english() else f"第{int_to_chinese(number)}条"
+
+
+def chapter_label(number: int | None) -> str:
+    if number is None:
+        return ""
+    return f"Chapter {number}" if is_english() else f"第{int_to_chinese(number)}章"
+
+
 def html_lang() -> str:
     return "en" if is_english() else "zh-Hans"
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+
+    @app.before_request
+    def remember_requested_language() -> None:
+        # A shared link with ?lang=en keeps the visitor in English on the next pages too.
+        wanted = request.args.get("lang")
+        if wanted in app.config["LANGUAGES"] and session.get(LOCALE_COOKIE) != wanted:
+            session[LOCALE_COOKIE] = wanted
+
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals.update(
         localized=localized,
+        article_label=article_label,
+        chapter_label=chapter_label,
         html_lang=html_lang,
         is_english=is_english,
         format_date=format_date,

@@ -1,6 +1,7 @@
 """What the interface calls each value of the domain's vocabularies, in the visitor's language."""
 
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from portal.models.enums import (
     Channel,
@@ -104,3 +105,16 @@ def register(app) -> None:
         COMMENT_STATUS_LABELS=COMMENT_STATUS_LABELS,
         DECISION_LABELS=DECISION_LABELS,
     )
+
+
+def as_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated since WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def enum_choices(table: dict, blank=None) -> list[SelectChoice]:
+    """Choices for a select from one of the label tables, with an optional blank first."""
+    pairs = [(member.value, label) for member, label in table.items()]
+    if blank is not None:
+        pairs.insert(0, ("", blank))
+    return as_choices(pairs)

@@ -55,6 +55,7 @@ def make_config(database_url: str, instance: str, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "COMMENT_MIN_SECONDS": 0,
         "SERVER_NAME": None,
         # Cheap hashing: the tests create many accounts; scrypt's cost is not under test.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -121,7 +121,12 @@ PUBLIC_PAGES = [
     "/drafts/wuye-guanli",
     "/drafts/laji-fenlei/print",
     "/login",
+    "/register",
     "/privacy",
+    "/track",
+    "/drafts/laji-fenlei/comment",
+    "/drafts/laji-fenlei/comment?article=5",
+    "/drafts/wuye-guanli/comment",
 ]
 
 

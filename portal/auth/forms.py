@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -11,3 +11,21 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("在本设备上保持登录"))
     submit = SubmitField(_l("登录"))
+
+
+class RegisterForm(FlaskForm):
+    login = StringField(
+        _l("电子邮箱或手机号码"),
+        validators=[DataRequired(), Length(max=254)],
+        description=_l("用于登录，不会公开。"),
+    )
+    display_name = StringField(_l("称呼（可选）"), validators=[Length(max=100)])
+    password = PasswordField(
+        _l("密码"),
+        validators=[DataRequired(), Length(min=8, max=200, message=_l("密码至少需要 8 个字符。"))],
+    )
+    confirm = PasswordField(
+        _l("再次输入密码"),
+        validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致。"))],
+    )
+    submit = SubmitField(_l("注册"))

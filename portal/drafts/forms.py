@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.extensions import db
-from portal.labels import DRAFT_STATUS_LABELS
+from portal.labels import DRAFT_STATUS_LABELS, as_choices
 from portal.models import Draft
 
 
@@ -34,9 +34,9 @@ class StatusFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = [
+        self.status.choices = as_choices(
             (value, label) for value, label in _status_choices(_l("全部")) if value != "draft"
-        ]
+        )
 
 
 class DraftMetaForm(FlaskForm):
@@ -67,7 +67,7 @@ class DraftMetaForm(FlaskForm):
     def __init__(self, *args, draft: Draft | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._draft = draft
-        self.status.choices = _status_choices(None)
+        self.status.choices = as_choices(_status_choices(None))
         if draft is not None and not self.is_submitted():
             self.status.data = draft.status.value
             self.opens_at.data = _to_local(draft.opens_at)

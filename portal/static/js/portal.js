@@ -1,6 +1,8 @@
 // Small enhancements; every page works without them (the CSP forbids inline scripts).
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+
   // After a jump from the table of contents, move keyboard focus to the article.
   function focusTarget() {
     var id = decodeURIComponent(window.location.hash.slice(1));
@@ -11,6 +13,69 @@
       el.focus({ preventScroll: true });
     }
   }
+
+  // Live character counter for text areas that declare data-counter.
+  function setUpCounters() {
+    document.querySelectorAll("textarea[data-counter]").forEach(function (area) {
+      var out = document.getElementById(area.getAttribute("data-counter"));
+      if (!out) return;
+      var max = out.getAttribute("data-max");
+      var template = out.getAttribute("data-template");
+      var update = function () {
+        out.textContent = template.replace("{n}", area.value.length).replace("{max}", max);
+        out.classList.toggle("text-danger", area.value.length > max * 0.95);
+      };
+      area.addEventListener("input", update);
+      update();
+    });
+  }
+
+  // Copy and print buttons on the receipt.
+  function setUpReceipt() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var source = document.querySelector(button.getAttribute("data-copy"));
+        if (!source || !navigator.clipboard) return;
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          button.textContent = button.getAttribute("data-copied");
+        });
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  // One click, one submission: a second click while the first is on its way does nothing.
+  function setUpSubmitOnce() {
+    document.querySelectorAll("form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.submitting === "1") { event.preventDefault(); return; }
+        form.dataset.submitting = "1";
+        window.setTimeout(function () { form.dataset.submitting = ""; }, 8000);
+      });
+    });
+  }
+
+  // The clause-by-clause review and similar pages: keys to step between items.
+  function setUpKeySteps() {
+    var next = document.querySelector("[data-key-next]");
+    var prev = document.querySelector("[data-key-prev]");
+    if (!next && !prev) return;
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target.tagName || "").toLowerCase();
+      if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "j" && next) { window.location.href = next.href; }
+      if (event.key === "k" && prev) { window.location.href = prev.href; }
+    });
+  }
+
   window.addEventListener("hashchange", focusTarget);
-  document.addEventListener("DOMContentLoaded", focusTarget);
+  document.addEventListener("DOMContentLoaded", function () {
+    focusTarget();
+    setUpCounters();
+    setUpReceipt();
+    setUpSubmitOnce();
+    setUpKeySteps();
+  });
 })();

@@ -1,0 +1,206 @@
+"""Commenting on a draft, the receipt, the status lookup and "my comments"."""
+
+import uuid
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+
+from portal.comments import bp
+from portal.comments import services as comments
+from portal.comments.forms import CommentForm, TrackForm
+from portal.drafts import services as drafts
+from portal.extensions import db, limiter
+from portal.models import Identity, Stance, utcnow
+
+
+def rejection_message(code: str) -> str:
+    messages = {
+        "window_closed": _("本草案当前不在征求意见期内，无法提交意见。"),
+        "empty_body": _("请填写意见内容。"),
+        "body_too_long": _("意见最多 %(max)d 个字。", max=comments.MAX_BODY),
+        "quote_too_long": _("引用的原文最多 %(max)d 个字。", max=comments.MAX_QUOTE),
+        "bad_target": _("请选择草案全文、某一章或某一条。"),
+        "consent_required": _("留下姓名或联系方式前，请勾选同意隐私说明；也可以不留，匿名提交。"),
+        "bad_contact": _("请填写 11 位手机号码或有效的电子邮箱。"),
+        "bad_idempotency_key": _("表单已失效，请刷新页面后重新提交。"),
+        "too_fast": _("您提交得太快了。请确认意见内容后再次点击提交。"),
+        "form_expired": _("表单已失效，请重新点击提交；您填写的内容都还在。"),
+        "honeypot": _("提交未成功，请刷新页面后重试。"),
+    }
+    return messages.get(code, _("提交未成功，请检查后重试。"))
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="comment-form-started")
+
+
+def _check_timing(token: str | None) -> str | None:
+    """A code if the form came back faster than a person can fill it in, or not from us."""
+    minimum = current_app.config["COMMENT_MIN_SECONDS"]
+    try:
+        started = _serializer().loads(token or "", max_age=24 * 3600)
+    except BadSignature:
+        return "form_expired"
+    if utcnow().timestamp() - float(started) < minimum:
+        return "too_fast"
+    return None
+
+
+def _account_key() -> str:
+    return f"user:{current_user.get_id()}"
+
+
+def _client() -> comments.ClientInfo:
+    return comments.ClientInfo(
+        address=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")[:300]
+    )
+
+
+def _remember_receipt(code: str) -> None:
+    """Keep this browser's recent receipts, so an anonymous commenter can find them again."""
+    codes = [c for c in session.get("receipts", []) if c != code]
+    session["receipts"] = [code, *codes][:20]
+
+
+@bp.route("/drafts/<slug>/comment", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["COMMENT_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["COMMENT_ACCOUNT_RATE_LIMIT"],
+    key_func=_account_key,
+    methods=["POST"],
+    exempt_when=lambda: not current_user.is_authenticated,
+)
+def new(slug: str):
+    draft = drafts.get_public_draft(slug) or abort(404)
+    if not draft.is_open():
+        status = 403 if request.method == "POST" else 200
+        return render_template(
+            "comments/closed.html", draft=draft, message=rejection_message("window_closed")
+        ), status
+
+    form = CommentForm(draft)
+    if request.method == "GET":
+        if request.args.get("article", "").isdigit():
+            form.target.data = f"article-{request.args['article']}"
+        elif request.args.get("chapter", "").isdigit():
+            form.target.data = f"chapter-{request.args['chapter']}"
+        else:
+            form.target.data = "draft"
+    selected_article = _selected_article(draft, form.target.data)
+    error = None
+
+    if form.validate_on_submit():
+        error = "honeypot" if form.website.data else _check_timing(form.started.data)
+        if error is None:
+            data = comments.CommentInput(
+                body=form.body.data,
+                stance=Stance(form.stance.data),
+                target=form.target.data,
+                quote=form.quote.data or "",
+                name=form.name.data or "",
+                contact=form.contact.data or "",
+                identity=Identity(form.identity.data) if form.identity.data else None,
+                district=form.district.data or "",
+                consent=form.consent.data,
+                idempotency_key=form.idempotency_key.data or None,
+            )
+            author = current_user if current_user.is_authenticated else None
+            try:
+                result = comments.submit_comment(draft, data, author=author, client=_client())
+                db.session.commit()
+            except comments.CommentRejected as rejected:
+                db.session.rollback()
+                error = rejected.code
+                if rejected.field and hasattr(form, rejected.field):
+                    getattr(form, rejected.field).errors.append(rejection_message(error))
+            except IntegrityError:
+                # A double click raced us to the same idempotency key: show the first one.
+                db.session.rollback()
+                result = None
+                existing = comments.find_by_idempotency_key(data.idempotency_key)
+                if existing is None:
+                    raise
+                result = comments.SubmitResult(existing, created=False)
+            if error is None:
+                _remember_receipt(result.comment.tracking_code)
+                return redirect(
+                    url_for(
+                        "comments.receipt",
+                        code=result.comment.tracking_code,
+                        again=None if result.created else 1,
+                    )
+                )
+        if error in ("window_closed",):
+            return render_template(
+                "comments/closed.html", draft=draft, message=rejection_message(error)
+            ), 403
+
+    if request.method == "GET" or not form.idempotency_key.data:
+        form.idempotency_key.data = uuid.uuid4().hex
+    # A fresh start time each time the form is shown: the minimum counts from this showing.
+    form.started.data = _serializer().dumps(str(utcnow().timestamp()))
+    form.website.data = ""
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "comments/new.html",
+        draft=draft,
+        form=form,
+        article=selected_article,
+        error=rejection_message(error) if error else None,
+        max_body=comments.MAX_BODY,
+    ), status
+
+
+def _selected_article(draft, target: str | None):
+    if target and target.startswith("article-") and target[8:].isdigit():
+        number = int(target[8:])
+        return next((a for a in draft.articles if a.number == number), None)
+    return None
+
+
+@bp.route("/receipts/<code>")
+@limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
+def receipt(code: str):
+    comment = comments.find_by_code(code)
+    if comment is None:
+        form = TrackForm(meta={"csrf": False})
+        form.code.errors = [_("没有找到这个回执编号，请检查后重新输入。")]
+        return render_template("comments/track.html", form=form), 404
+    if comment.tracking_code != code:
+        return redirect(url_for("comments.receipt", code=comment.tracking_code))
+    return render_template(
+        "comments/receipt.html",
+        comment=comment,
+        status=comments.public_status(comment),
+        again=request.args.get("again") == "1",
+        masked_contact=comments.mask_contact(comment.contact),
+        masked_name=comments.mask_name(comment.name),
+    )
+
+
+@bp.route("/track")
+@limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
+def track():
+    form = TrackForm(request.args, meta={"csrf": False})
+    if "code" in request.args and form.validate():
+        comment = comments.find_by_code(form.code.data)
+        if comment is not None:
+            return redirect(url_for("comments.receipt", code=comment.tracking_code))
+        form.code.errors = [_("没有找到这个回执编号，请检查后重新输入。")]
+        return render_template("comments/track.html", form=form), 404
+    recent = session.get("receipts", [])
+    return render_template("comments/track.html", form=form, recent=recent)
+
+
+@bp.route("/my/comments")
+@login_required
+def mine():
+    items = comments.comments_by_author(current_user)
+    return render_template(
+        "comments/mine.html",
+        comments=items,
+        statuses={c.id: comments.public_status(c) for c in items},
+    )

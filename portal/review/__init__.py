@@ -1,0 +1,7 @@
+"""The drafting team's workbench: reading, deciding and answering opinions."""
+
+from flask import Blueprint
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+from portal.review import views  # noqa: E402, F401  (registers the routes)
