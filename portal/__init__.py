@@ -49,9 +49,11 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal import errors
+    from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.comments import bp as comments_bp
     from portal.drafts import bp as drafts_bp
+    from portal.liaison import bp as liaison_bp
     from portal.main import bp as main_bp
     from portal.review import bp as review_bp
 
@@ -60,6 +62,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(liaison_bp)
+    app.register_blueprint(admin_bp)
     errors.init_app(app)
 
 

@@ -19,6 +19,7 @@ def seed_demo_command():
     db.session.commit()
     click.echo(f"Liaison points created: {report.points_created}")
     click.echo(f"Drafts created: {', '.join(report.drafts_created) or 'none'}")
+    click.echo(f"Demo opinions created: {report.opinions_created}")
     click.echo("Demo accounts (local use only):")
     for role, email, password in report.accounts:
         click.echo(f"  {role:8} {email:24} {password}")

@@ -21,7 +21,8 @@ class DefaultConfig:
     LANGUAGES = ("zh_Hans_CN", "en")
 
     # Pasted drafts and uploaded .docx files larger than this are refused with a clear message.
-    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     DRAFT_MAX_CHARS = 300_000
     DRAFT_MAX_DOCX_BYTES = 5 * 1024 * 1024
 

@@ -1,7 +1,7 @@
 """Locale selection and the helpers templates use to show bilingual data."""
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from portal.extensions import babel
 from portal.models.types import utcnow
@@ -74,6 +74,8 @@ def init_app(app: Flask) -> None:
         is_english=is_english,
         format_date=format_date,
         format_datetime=format_datetime,
+        format_decimal=format_decimal,
+        format_percent=format_percent,
         now=utcnow,
     )
 

@@ -40,10 +40,16 @@ class SeedReport:
     drafts_created: list[str] = field(default_factory=list)
     accounts_created: list[tuple[str, str, str]] = field(default_factory=list)
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
+    opinions_created: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.points_created or self.drafts_created or self.accounts_created)
+        return bool(
+            self.points_created
+            or self.drafts_created
+            or self.accounts_created
+            or self.opinions_created
+        )
 
 
 def seed_points() -> int:
@@ -98,6 +104,149 @@ def seed_drafts() -> list[str]:
     return created
 
 
+ONLINE_OPINIONS = {
+    "laji-fenlei": [
+        (5, "amend", "resident", "建议明确城市管理部门对各部门分类工作的考核职责，避免多头管理。"),
+        (
+            21,
+            "amend",
+            "resident",
+            ("定时定点投放对上夜班的居民不方便，建议保留一个全天开放的投放点。"),
+        ),
+        (21, "oppose", "resident", "小区只设一个定时投放点，老人走得太远，建议按楼栋设置。"),
+        (35, "add", "business", "建议对外卖平台一次性餐具设定逐年减量目标，并公开完成情况。"),
+        (None, "support", "expert", "总体赞成。建议在附则中对“管理责任人”作出更清楚的定义。"),
+        (44, "amend", "deputy", "个人违规投放的罚款幅度偏高，建议首次违规先教育后处罚。"),
+    ],
+    "wuye-guanli": [
+        (12, "amend", "resident", "业主大会表决可以采用电子投票，建议写明电子投票的效力和程序。"),
+        (30, "add", "resident", "建议规定物业服务费调整前必须公示成本构成，并经业主大会同意。"),
+        (
+            41,
+            "amend",
+            "organization",
+            ("专项维修资金使用审批时间过长，电梯维修等紧急情况应当简化程序。"),
+        ),
+    ],
+}
+
+LIAISON_OPINIONS = [
+    (14, "amend", "resident", 6, "座谈中多位居民提出，快递包装回收点应设在小区出入口附近。"),
+    (21, "amend", "resident", 11, "建议定时定点投放的时间段由业主大会结合小区实际确定。"),
+    (26, "add", "business", 3, "餐饮企业希望明确厨余垃圾收运的频次和收费标准。"),
+    (None, "support", "deputy", 2, "代表们认为草案总体可行，建议加强对农村地区的分类指导。"),
+]
+
+DECISIONS = [
+    ("partly_adopted", "感谢您的意见。修改稿已在相关条款中吸收您的建议，并作了文字调整。"),
+    ("not_adopted", "感谢您的意见。经研究，相关内容由其他法律法规规定，本条例不再重复。"),
+    ("adopted", "感谢您的意见，修改稿已采纳。"),
+]
+
+
+def seed_activity() -> int:
+    """Assignments, a few online opinions and one submitted liaison batch, with answers."""
+    from portal.comments.services import ClientInfo, CommentInput, record_decision, submit_comment
+    from portal.liaison import services as liaison
+    from portal.models import (
+        Assignment,
+        Comment,
+        CommentStatus,
+        Decision,
+        Identity,
+        Stance,
+    )
+
+    if db.session.scalar(select(Comment.id).limit(1)) is not None:
+        return 0
+    drafter = find_by_login("drafter@example.org")
+    open_draft = db.session.scalar(select(Draft).where(Draft.slug == "laji-fenlei"))
+    closed = db.session.scalar(select(Draft).where(Draft.slug == "wuye-guanli"))
+    if drafter is None or open_draft is None or closed is None:
+        return 0
+    points = list(db.session.scalars(select(LiaisonPoint).order_by(LiaisonPoint.code)))
+    if db.session.scalar(select(Assignment.id).limit(1)) is None:
+        liaison.assign_draft(
+            open_draft,
+            points,
+            due_on=(open_draft.closes_at - timedelta(days=5)).date(),
+            focus_questions="1. 定时定点投放的时间和地点如何确定更合理？\n"
+            "2. 对个人违规投放的处罚幅度是否适当？",
+            actor=drafter,
+        )
+    created = 0
+    # The closed draft's opinions arrived while it was under consultation: replay that time.
+    closed.status = DraftStatus.consulting
+    for slug, items in ONLINE_OPINIONS.items():
+        draft = open_draft if slug == "laji-fenlei" else closed
+        for n, (article, stance, identity, body) in enumerate(items):
+            data = CommentInput(
+                body=body,
+                stance=Stance(stance),
+                identity=Identity(identity),
+                target=f"article-{article}" if article else "draft",
+            )
+            client = ClientInfo(f"198.51.100.{n + 10}", "demo")
+            # The closed draft's opinions arrived while its window was open.
+            when = draft.opens_at + timedelta(days=n + 1)
+            comment = submit_comment(draft, data, client=client, now=when).comment
+            created += 1
+            if slug == "wuye-guanli":
+                decision, response = DECISIONS[n % len(DECISIONS)]
+                record_decision(
+                    comment,
+                    actor=drafter,
+                    status=CommentStatus.decided,
+                    decision=Decision(decision),
+                    response=response,
+                    publish=True,
+                )
+    closed.status = DraftStatus.closed
+    point = next(p for p in points if p.code == "JZ-M02")
+    staff = drafter  # the demo batch is recorded as entered by the drafting team's import
+    batch = liaison.create_submission(
+        point,
+        open_draft,
+        {
+            "method": "forum",
+            "held_on": (open_draft.opens_at + timedelta(days=3)).date(),
+            "place": "街道党群服务中心会议室",
+            "participants": 22,
+            "participants_residents": 15,
+            "participants_businesses": 4,
+            "participants_deputies": 2,
+            "participants_other": 1,
+            "summary": "召开居民和商户座谈会，围绕分类投放和收运问题征求意见。",
+        },
+        staff,
+    )
+    opinions = liaison.add_opinions(
+        batch,
+        [
+            liaison.OpinionData(
+                body=body,
+                article=article,
+                article_fixed=True,
+                stance=Stance(stance),
+                identity=Identity(identity),
+                raised_by=raised,
+            )
+            for article, stance, identity, raised, body in LIAISON_OPINIONS
+        ],
+        staff,
+    )
+    liaison.submit(batch, staff)
+    record_decision(
+        opinions[1],
+        actor=drafter,
+        status=CommentStatus.decided,
+        decision=Decision.partly_adopted,
+        response=DECISIONS[0][1],
+        publish=True,
+    )
+    return created + len(opinions)
+
+
 def seed_demo() -> SeedReport:
     """Create whatever of the demo data is missing; the caller commits."""
     report = SeedReport()
@@ -110,4 +259,5 @@ def seed_demo() -> SeedReport:
                 role=role, email=email, password=password, point_code=point, display_name=name
             )
             report.accounts_created.append((role.value, email, password))
+    report.opinions_created = seed_activity()
     return report

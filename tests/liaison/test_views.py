@@ -1,0 +1,333 @@
+"""Liaison pages through HTTP, above all: one point never reaches another point's data."""
+
+import io
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.liaison import services as liaison
+from portal.liaison.services import OpinionData
+from portal.models import Assignment, Comment, Role, Submission, SubmissionStatus, utcnow
+from tests.conftest import PASSWORD
+
+META = {
+    "draft": "test-draft",
+    "method": "visit",
+    "held_on": "2026-11-20",
+    "place": "东城社区",
+    "participants": "10",
+    "participants_residents": "6",
+    "participants_businesses": "2",
+    "participants_experts": "0",
+    "participants_deputies": "1",
+    "participants_other": "0",
+    "summary": "走访居民和商户。",
+}
+
+
+def client_for(app, user):
+    client = app.test_client()
+    response = client.post("/login", data={"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def make_batch(points, draft, who="east", submitted=False, attachment=False):
+    batch = liaison.create_submission(
+        points[who],
+        draft,
+        {"method": "forum", "held_on": utcnow().date(), "participants": 3},
+        points[f"{who}_staff"],
+    )
+    liaison.add_opinions(
+        batch, [OpinionData(body=f"{who} 的意见：第二条应当修改。")], points[f"{who}_staff"]
+    )
+    if attachment:
+        liaison.save_attachment(
+            batch, "minutes.pdf", b"%PDF-1.4 secret minutes", points[f"{who}_staff"]
+        )
+    if submitted:
+        liaison.submit(batch, points[f"{who}_staff"])
+    db.session.commit()
+    return batch
+
+
+def test_staff_builds_and_submits_a_batch(app, two_points, open_draft):
+    client = client_for(app, two_points["east_staff"])
+    response = client.post("/liaison/submissions/new", data=META)
+    assert response.status_code == 302
+    batch = db.session.scalar(db.select(Submission))
+    assert batch.liaison_point_id == two_points["east"].id
+    assert batch.participants_residents == 6
+    url = f"/liaison/submissions/{batch.id}"
+    added = client.post(
+        f"{url}/opinions",
+        data={
+            "op-body": "建议第二条增加物业企业的告知义务。",
+            "op-article": "auto",
+            "op-stance": "amend",
+            "op-identity": "resident",
+            "op-raised_by": "4",
+        },
+    )
+    assert added.status_code == 302
+    comment = db.session.scalar(db.select(Comment))
+    assert comment.article_number == 2 and comment.raised_by == 4
+    # Corrected by hand: it was really about article 3.
+    fixed = client.post(
+        f"{url}/opinions/{comment.id}",
+        data={
+            "body": comment.body,
+            "article": "3",
+            "stance": "amend",
+            "identity": "resident",
+            "raised_by": "4",
+        },
+    )
+    assert fixed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).article_number == 3
+    attached = client.post(
+        f"{url}/attachments",
+        data={
+            "attach-file": (io.BytesIO(b"%PDF-1.4 minutes"), "纪要.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert attached.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "纪要.pdf" in page and "尚未报送" in page
+    submitted = client.post(f"{url}/submit")
+    assert submitted.status_code == 302
+    db.session.expire_all()
+    batch = db.session.get(Submission, batch.id)
+    assert batch.status == SubmissionStatus.submitted
+    page = client.get(url).get_data(as_text=True)
+    assert batch.receipt_code in page
+    # Locked: further changes are refused.
+    late = client.post(
+        f"{url}/opinions",
+        data={"op-body": "晚了", "op-article": "auto", "op-stance": "other", "op-raised_by": "1"},
+    )
+    assert late.status_code == 409
+    assert "已经报送，不能再修改" in late.get_data(as_text=True)
+
+
+def test_wrong_attachment_type_is_refused_with_message(app, two_points, open_draft):
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    response = client.post(
+        f"/liaison/submissions/{batch.id}/attachments",
+        data={"attach-file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "minutes.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "只能上传 PDF" in response.get_data(as_text=True)
+    assert not db.session.get(Submission, batch.id).attachments
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/liaison/submissions/{batch}"),
+        ("post", "/liaison/submissions/{batch}/meta"),
+        ("post", "/liaison/submissions/{batch}/opinions"),
+        ("get", "/liaison/submissions/{batch}/opinions/{comment}"),
+        ("post", "/liaison/submissions/{batch}/opinions/{comment}"),
+        ("post", "/liaison/submissions/{batch}/opinions/{comment}/delete"),
+        ("post", "/liaison/submissions/{batch}/import"),
+        ("post", "/liaison/submissions/{batch}/attachments"),
+        ("post", "/liaison/submissions/{batch}/submit"),
+        ("get", "/liaison/attachments/{attachment}"),
+        ("post", "/liaison/attachments/{attachment}/delete"),
+    ],
+)
+def test_another_points_staff_gets_404_everywhere(app, two_points, open_draft, method, path):
+    batch = make_batch(two_points, open_draft, who="east", attachment=True)
+    comment = batch.comments[0]
+    attachment = batch.attachments[0]
+    intruder = client_for(app, two_points["west_staff"])
+    url = path.format(batch=batch.id, comment=comment.id, attachment=attachment.id)
+    data = {
+        "op-body": "篡改",
+        "body": "篡改",
+        "op-article": "auto",
+        "article": "whole",
+        "op-stance": "other",
+        "stance": "other",
+        "op-raised_by": "1",
+        "raised_by": "1",
+        **META,
+    }
+    response = getattr(intruder, method)(url, data=data)
+    assert response.status_code == 404
+    db.session.expire_all()
+    batch = db.session.get(Submission, batch.id)
+    assert batch.status == SubmissionStatus.draft
+    assert [c.body for c in batch.comments] == ["east 的意见：第二条应当修改。"]
+    assert len(batch.attachments) == 1
+    assert b"secret minutes" not in response.data
+
+
+def test_feedback_and_home_show_only_own_point(app, two_points, open_draft):
+    make_batch(two_points, open_draft, who="east", submitted=True)
+    make_batch(two_points, open_draft, who="west", submitted=True)
+    client = client_for(app, two_points["west_staff"])
+    feedback = client.get("/liaison/feedback").get_data(as_text=True)
+    assert "west 的意见" in feedback and "east 的意见" not in feedback
+    home = client.get("/liaison/").get_data(as_text=True)
+    assert "西城联系点" in home and "东城联系点" not in home
+
+
+def test_drafter_reads_submitted_batches_but_never_edits(app, two_points, open_draft, make_user):
+    draft_batch = make_batch(two_points, open_draft, who="east", attachment=True)
+    done = make_batch(two_points, open_draft, who="west", submitted=True, attachment=True)
+    drafter = client_for(app, make_user(Role.drafter))
+    assert drafter.get(f"/liaison/submissions/{draft_batch.id}").status_code == 404
+    assert drafter.get(f"/liaison/attachments/{draft_batch.attachments[0].id}").status_code == 404
+    assert drafter.get(f"/liaison/submissions/{done.id}").status_code == 200
+    with drafter.get(f"/liaison/attachments/{done.attachments[0].id}") as download:
+        assert download.status_code == 200
+        assert download.data == b"%PDF-1.4 secret minutes"
+        assert download.headers["Content-Type"] == "application/pdf"
+        assert "attachment" in download.headers["Content-Disposition"]
+    assert drafter.post(f"/liaison/submissions/{done.id}/opinions").status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.citizen, Role.drafter, Role.admin])
+def test_liaison_pages_need_liaison_role(app, open_draft, make_user, role):
+    client = client_for(app, make_user(role))
+    for url in ("/liaison/", "/liaison/submissions/new", "/liaison/feedback"):
+        assert client.get(url).status_code == 403, url
+
+
+@pytest.mark.parametrize("role", [Role.citizen, Role.liaison])
+def test_overview_and_assign_are_for_the_drafting_team(
+    app, open_draft, make_user, make_point, role
+):
+    user = make_user(role, point=make_point() if role == Role.liaison else None)
+    client = client_for(app, user)
+    assert client.get("/liaison/overview").status_code == 403
+    assert client.get("/liaison/assign").status_code == 403
+    response = client.post(
+        "/liaison/assign", data={"draft": "test-draft", "all_points": "y", "due_on": "2026-12-31"}
+    )
+    assert response.status_code == 403
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
+
+
+def test_assign_to_all_points_and_see_who_has_not_submitted(app, two_points, open_draft, make_user):
+    client = client_for(app, make_user(Role.drafter))
+    due = (utcnow().date() + timedelta(days=14)).isoformat()
+    response = client.post(
+        "/liaison/assign",
+        data={
+            "draft": "test-draft",
+            "all_points": "y",
+            "due_on": due,
+            "focus_questions": "第二条的适用范围？",
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 2
+    make_batch(two_points, open_draft, who="east", submitted=True)
+    overview = client.get("/liaison/overview").get_data(as_text=True)
+    pending = overview.split("尚未报送的联系点")[1].split("</section>")[0]
+    assert "JZ-W01" in pending and "JZ-E01" not in pending
+    home = client_for(app, two_points["west_staff"]).get("/liaison/").get_data(as_text=True)
+    assert "第二条的适用范围？" in home
+
+
+def test_assign_needs_points(app, open_draft, make_user):
+    client = client_for(app, make_user(Role.drafter))
+    response = client.post("/liaison/assign", data={"draft": "test-draft", "due_on": "2026-12-31"})
+    assert "请至少选择一个联系点" in response.get_data(as_text=True)
+
+
+def test_point_sees_published_decisions(app, two_points, open_draft, make_user):
+    from portal.comments.services import record_decision
+    from portal.models import CommentStatus, Decision
+
+    batch = make_batch(two_points, open_draft, who="east", submitted=True)
+    drafter = make_user(Role.drafter)
+    record_decision(
+        batch.comments[0],
+        actor=drafter,
+        status=CommentStatus.decided,
+        decision=Decision.adopted,
+        response="已在第二条中采纳。",
+        publish=True,
+    )
+    db.session.commit()
+    client = client_for(app, two_points["east_staff"])
+    page = client.get("/liaison/feedback").get_data(as_text=True)
+    assert "已在第二条中采纳。" in page and "采纳" in page
+    home = client.get("/liaison/").get_data(as_text=True)
+    assert "100%" in home  # 1 of 1 published decisions adopted
+
+
+def test_admin_manages_points_and_staff(app, make_user):
+    admin = client_for(app, make_user(Role.admin))
+    created = admin.post(
+        "/admin/points/new",
+        data={
+            "code": "JZ-M77",
+            "name": "新区联系点",
+            "level": "municipal",
+            "district": "新区",
+        },
+    )
+    assert created.status_code == 302
+    from portal.models import LiaisonPoint, User
+
+    point = db.session.scalar(db.select(LiaisonPoint).where(LiaisonPoint.code == "JZ-M77"))
+    added = admin.post(
+        f"/admin/points/{point.id}",
+        data={
+            "staff-name": "陈联络",
+            "staff-email": "chen@example.org",
+            "staff-password": "long-enough-1",
+            "staff-submit": "1",
+        },
+    )
+    assert added.status_code == 302
+    staff = db.session.scalar(db.select(User).where(User.email == "chen@example.org"))
+    assert staff.role == Role.liaison and staff.liaison_point_id == point.id
+    duplicate = admin.post(
+        "/admin/points/new", data={"code": "JZ-M77", "name": "重复", "level": "municipal"}
+    )
+    assert "这个编号已被使用" in duplicate.get_data(as_text=True)
+    admin.post(f"/admin/points/{point.id}/active", data={"active": "0"})
+    db.session.expire_all()
+    assert not db.session.get(LiaisonPoint, point.id).active
+    assert not db.session.get(User, staff.id).active  # staff of a closed point cannot log in
+    refused = app.test_client().post(
+        "/login", data={"login": "chen@example.org", "password": "long-enough-1"}
+    )
+    assert refused.status_code == 200
+
+
+def test_admin_pages_are_for_admins(app, make_user):
+    drafter = client_for(app, make_user(Role.drafter))
+    for url in ("/admin/points", "/admin/points/new", "/admin/accounts"):
+        assert drafter.get(url).status_code == 403
+
+
+def test_admin_creates_drafting_team_accounts(app, make_user):
+    admin = client_for(app, make_user(Role.admin))
+    response = admin.post(
+        "/admin/accounts",
+        data={
+            "role": "drafter",
+            "name": "新同事",
+            "email": "new@example.org",
+            "password": "long-enough-1",
+        },
+    )
+    assert response.status_code == 302
+    from portal.models import User
+
+    assert db.session.scalar(db.select(User.role).where(User.email == "new@example.org")) == (
+        Role.drafter
+    )
