@@ -202,3 +202,43 @@ def test_error_pages_in_both_languages(app_factory, code):
     english = en.get_data(as_text=True)
     assert '<html lang="en">' in english
     assert "Back to the home page" in english
+
+
+ROLE_PAGES = {
+    "liaison@example.org": [
+        "/liaison/",
+        "/liaison/submissions/new",
+        "/liaison/feedback",
+        "/my/comments",
+    ],
+    "drafter@example.org": [
+        "/liaison/overview",
+        "/liaison/assign",
+        "/review/drafts/laji-fenlei/comments",
+        "/review/comments/1",
+        "/liaison/submissions/1",
+    ],
+    "admin@example.org": [
+        "/admin/points",
+        "/admin/points/new",
+        "/admin/points/1",
+        "/admin/accounts",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("email", "path"), [(email, path) for email, paths in ROLE_PAGES.items() for path in paths]
+)
+def test_role_pages_in_both_languages(app, demo, email, path):
+    from portal.demo.seed import DEMO_ACCOUNTS
+
+    password = next(p for _, e, p, _, _ in DEMO_ACCOUNTS if e == email)
+    client = app.test_client()
+    assert client.post("/login", data={"login": email, "password": password}).status_code == 302
+    chinese = client.get(path)
+    assert chinese.status_code == 200, path
+    assert '<html lang="zh-Hans">' in chinese.get_data(as_text=True)
+    english = client.get(f"{path}?lang=en")
+    assert english.status_code == 200
+    assert '<html lang="en">' in english.get_data(as_text=True)

@@ -334,3 +334,15 @@ def find_by_idempotency_key(key: str | None) -> Comment | None:
     if not key:
         return None
     return db.session.scalar(select(Comment).where(Comment.idempotency_key == key))
+
+
+def staff_visible():
+    """The drafting team sees online opinions and liaison opinions once their batch is submitted."""
+    from portal.models import Submission, SubmissionStatus
+
+    submitted = select(Submission.id).where(Submission.status == SubmissionStatus.submitted)
+    return Comment.submission_id.is_(None) | Comment.submission_id.in_(submitted)
+
+
+def get_for_staff(comment_id: int) -> Comment | None:
+    return db.session.scalar(select(Comment).where(Comment.id == comment_id, staff_visible()))

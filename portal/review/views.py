@@ -21,7 +21,9 @@ PAGE_SIZE = 50
 def draft_comments(slug: str):
     draft = drafts.get_draft(slug) or abort(404)
     page = db.paginate(
-        select(Comment).where(Comment.draft_id == draft.id).order_by(Comment.created_at.desc()),
+        select(Comment)
+        .where(Comment.draft_id == draft.id, comments.staff_visible())
+        .order_by(Comment.created_at.desc(), Comment.id.desc()),
         page=request.args.get("page", 1, type=int),
         per_page=PAGE_SIZE,
         error_out=False,
@@ -32,7 +34,7 @@ def draft_comments(slug: str):
 @bp.route("/comments/<int:comment_id>", methods=["GET", "POST"])
 @staff_required
 def comment(comment_id: int):
-    item = db.session.get(Comment, comment_id) or abort(404)
+    item = comments.get_for_staff(comment_id) or abort(404)
     form = DecisionForm()
     if request.method == "GET":
         form.status.data = item.status.value

@@ -331,3 +331,37 @@ def test_admin_creates_drafting_team_accounts(app, make_user):
     assert db.session.scalar(db.select(User.role).where(User.email == "new@example.org")) == (
         Role.drafter
     )
+
+
+def test_drafting_team_cannot_see_opinions_of_unsubmitted_batches(
+    app, two_points, open_draft, make_user
+):
+    batch = make_batch(two_points, open_draft, who="east")
+    comment_id = batch.comments[0].id
+    drafter = client_for(app, make_user(Role.drafter))
+    assert drafter.get(f"/review/comments/{comment_id}").status_code == 404
+    listing = drafter.get("/review/drafts/test-draft/comments").get_data(as_text=True)
+    assert "east 的意见" not in listing
+    liaison.submit(db.session.get(Submission, batch.id), two_points["east_staff"])
+    db.session.commit()
+    assert drafter.get(f"/review/comments/{comment_id}").status_code == 200
+    assert "east 的意见" in drafter.get("/review/drafts/test-draft/comments").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("建议第十二条增加一款", 12),
+        ("第12条表述不清", 12),
+        ("关于第三章第十二条", 12),
+        ("第十二条第二款应当删除", 12),
+        ("第１２条", 12),
+        ("对第一百零三条的意见", 103),
+        ("第 3 条", 3),
+        ("没有提到任何条款", None),
+        ("第九百条不存在", None),
+        ("先说第九百条，再说第二条", 2),
+    ],
+)
+def test_article_detector(text, article):
+    assert liaison.detect_article(text, {2, 3, 12, 103}) == article
