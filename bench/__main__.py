@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["parser"]
+BENCHMARKS = ["parser", "spreadsheet"]
 
 
 def main(names: list[str]) -> None:

@@ -43,6 +43,7 @@ from portal.sanitize import clean_text
 
 DUE_SOON_DAYS = 7
 MAX_OPINION = 5000
+MAX_RAISED_BY = 100_000
 PARTICIPANT_FIELDS = (
     "participants_residents",
     "participants_businesses",
@@ -279,7 +280,7 @@ def add_opinions(submission: Submission, opinions: list[OpinionData], actor: Use
             raise LiaisonError("empty_body", "body", index=index)
         if len(body) > MAX_OPINION:
             raise LiaisonError("body_too_long", "body", index=index, max=MAX_OPINION)
-        if data.raised_by < 1:
+        if not 1 <= data.raised_by <= MAX_RAISED_BY:
             raise LiaisonError("raised_by_invalid", "raised_by", index=index)
         number = data.article
         if number is None and not data.article_fixed:

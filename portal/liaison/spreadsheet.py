@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import logging
 import re
 import warnings
@@ -76,7 +77,9 @@ class Column:
 
 
 COLUMNS: list[Column] = [
-    Column("body", "意见内容", True, 60, ("意见", "意见建议", "意见和建议", "具体意见", "建议内容")),
+    Column(
+        "body", "意见内容", True, 60, ("意见", "意见建议", "意见和建议", "具体意见", "建议内容")
+    ),
     Column("article", "涉及条款", False, 16, ("条款", "所涉条款", "对应条款", "条文", "涉及条文")),
     Column("stance", "意见类型", False, 12, ("类型", "立场")),
     Column("identity", "提出人身份", False, 14, ("身份",)),
@@ -429,6 +432,10 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, tuple]]:
     return _xlsx_iter(data)
 
 
+# Rows are read in chunks so the warning filter is set up once per chunk, not once per row.
+_CHUNK_ROWS = 500
+
+
 def _quietly(call, *args, **kwargs):
     # openpyxl warns about features it drops (x14 extensions, missing styles, odd dates); the
     # uploader can do nothing about them and only the values matter here. The filter is scoped
@@ -460,14 +467,15 @@ def _xlsx_iter(data: bytes) -> Iterator[tuple[int, tuple]]:
         number = 0
         while True:
             try:
-                values = _quietly(next, values_by_row, None)
+                chunk = _quietly(list, itertools.islice(values_by_row, _CHUNK_ROWS))
             except Exception as exc:
                 log.info("unreadable .xlsx upload", exc_info=True)
                 raise _FileProblem("file_unreadable") from exc
-            if values is None:
+            for values in chunk:
+                number += 1
+                yield number, values
+            if len(chunk) < _CHUNK_ROWS:
                 return
-            number += 1
-            yield number, values
     finally:
         if values_by_row is not None:
             values_by_row.close()
@@ -521,9 +529,7 @@ def _header_key(value) -> str:
 
 
 _HEADER_LOOKUP: dict[str, Column] = {
-    _header_key(name): column
-    for column in COLUMNS
-    for name in (column.header, *column.aliases)
+    _header_key(name): column for column in COLUMNS for name in (column.header, *column.aliases)
 }
 
 
@@ -558,7 +564,7 @@ def _find_header(rows: Iterator[tuple[int, tuple]]) -> tuple[int, dict[str, int]
 
 def _validate(rows: Iterator[tuple[int, tuple]], article_numbers: set[int]) -> ImportResult:
     rows = iter(rows)
-    _header_row, positions = _find_header(rows)
+    _, positions = _find_header(rows)
     known = sorted(positions.items(), key=lambda item: item[1])
     result = ImportResult()
     errors: list[CellError] = []
@@ -751,17 +757,21 @@ def error_message(error: CellError) -> str:
             return gettext("文件里没有意见。请在“意见内容”一列下面逐行填写意见后再上传。")
         case "too_large":
             return gettext(
-                "文件太大（不能超过 %(max_mb)d MB）。请删去图片等无关内容，或把意见分成几个文件上传。",
+                "文件太大（不能超过 %(max_mb)d MB）。"
+                "请删去图片等无关内容，或把意见分成几个文件上传。",
                 max_mb=p.get("max_mb", MAX_BYTES // (1024 * 1024)),
             )
         case "not_spreadsheet":
             return gettext("这个文件不是 Excel（.xlsx）或 CSV 表格，请下载模板填写后上传。")
         case "old_xls":
             return gettext(
-                "这是旧版 Excel（.xls）文件，无法读取。请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传。"
+                "这是旧版 Excel（.xls）文件，无法读取。"
+                "请在 Excel 中“另存为”Excel 工作簿（.xlsx）后重新上传。"
             )
         case "encrypted":
-            return gettext("这个文件设置了打开密码，无法读取。请在 Excel 中取消密码并保存后重新上传。")
+            return gettext(
+                "这个文件设置了打开密码，无法读取。请在 Excel 中取消密码并保存后重新上传。"
+            )
         case "file_unreadable":
             return gettext(
                 "文件已损坏或不完整，无法读取。请在 Excel 中打开检查，重新保存为 .xlsx 后再上传。"

@@ -1,0 +1,114 @@
+"""Validating a liaison point's spreadsheet: 10,000 opinions as .xlsx and as CSV."""
+
+import csv
+import io
+import random
+import statistics
+import time
+
+from openpyxl import Workbook
+
+from portal.liaison.spreadsheet import COLUMNS, IDENTITY_VALUES, STANCE_VALUES, read_upload
+from portal.numerals import int_to_chinese
+
+ROWS = 10_000
+ARTICLES = set(range(1, 121))
+
+_OPENINGS = ["建议", "希望", "我们认为", "座谈会上居民提出", "经过讨论，大家一致认为", "有企业反映"]
+_TOPICS = [
+    "物业服务企业应当定期公示公共收益的收支情况",
+    "业主大会的表决程序过于复杂，老旧小区难以召开",
+    "垃圾分类投放点的设置应当征求周边居民意见",
+    "罚款数额偏高，对小微企业负担较重",
+    "应当明确街道办事处和居民委员会的职责分工",
+    "电梯加装的费用分摊办法需要进一步细化",
+    "停车位的租售应当优先满足本小区业主的需要",
+    "专项维修资金的使用审批时间太长",
+    "对违规搭建行为应当规定更明确的处理期限",
+    "志愿者参与社区治理的激励措施可以写进条文",
+]
+_REASONS = [
+    "，否则在实际执行中容易产生纠纷",
+    "，这样更便于群众监督",
+    "，以免给基层工作人员增加不必要的负担",
+    "，建议参照其他省市的做法",
+    "，并建议配套出台实施细则",
+    "",
+]
+
+
+def _opinion(rng: random.Random) -> tuple[str, str | int | None]:
+    article = rng.choice(sorted(ARTICLES))
+    parts = [rng.choice(_OPENINGS)]
+    where = rng.random()
+    if where < 0.4:
+        parts.append(f"第{int_to_chinese(article)}条")
+        column: str | int | None = None  # left to text detection
+    elif where < 0.7:
+        column = rng.choice([f"第{int_to_chinese(article)}条", f"第{article}条", article])
+    else:
+        column = rng.choice(["总体", None])
+    while sum(map(len, parts)) < rng.randint(30, 300):
+        parts.append(rng.choice(_TOPICS) + rng.choice(_REASONS) + "；")
+    body = "".join(parts)[:300].rstrip("；") + "。"
+    return body, column
+
+
+def _table(rng: random.Random) -> list[list]:
+    stances, identities = list(STANCE_VALUES), list(IDENTITY_VALUES)
+    rows = []
+    for _ in range(ROWS):
+        body, article = _opinion(rng)
+        rows.append(
+            [
+                body,
+                article,
+                rng.choice(stances),
+                rng.choice([*identities, None]),
+                rng.choice([None, 1, 2, 3, 15]),
+            ]
+        )
+    return rows
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("意见")
+    ws.append([c.header for c in COLUMNS])
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _csv(rows: list[list]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([c.header for c in COLUMNS])
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return out.getvalue().encode("gb18030")
+
+
+def _time(name: str, data: bytes, repeat: int = 3) -> None:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = read_upload(name, data, article_numbers=ARTICLES)
+        times.append(time.perf_counter() - started)
+    assert result.ok, result.errors[:3]
+    seconds = statistics.median(times)
+    print(
+        f"  {name:20} {len(result.rows):>6} rows {len(data) / 1024:>8.0f} KB"
+        f"  {seconds:6.2f} s  {len(result.rows) / seconds:>8.0f} rows/s"
+    )
+
+
+def run() -> None:
+    rows = _table(random.Random(20240601))  # noqa: S311  (repeatable test data)
+    _time("opinions.xlsx", _xlsx(rows))
+    _time("opinions.csv (GBK)", _csv(rows))
+
+
+if __name__ == "__main__":
+    run()
