@@ -119,6 +119,7 @@ PUBLIC_PAGES = [
     "/drafts/laji-fenlei/comment",
     "/drafts/laji-fenlei/comment?article=5",
     "/drafts/wuye-guanli/comment",
+    "/drafts/wuye-guanli/opinions",
 ]
 
 

@@ -346,3 +346,22 @@ def staff_visible():
 
 def get_for_staff(comment_id: int) -> Comment | None:
     return db.session.scalar(select(Comment).where(Comment.id == comment_id, staff_visible()))
+
+
+def set_published(comment: Comment, published: bool, actor: User) -> None:
+    """Publish an opinion's text (never its author or contact) on the draft's public page."""
+    if comment.published == published:
+        return
+    comment.published = published
+    db.session.flush()
+    record(actor, "comment.published" if published else "comment.unpublished", comment, {})
+
+
+def published_comments(draft: Draft) -> list[Comment]:
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.draft_id == draft.id, Comment.published.is_(True), staff_visible())
+            .order_by(Comment.article_number.is_(None), Comment.article_number, Comment.id)
+        )
+    )

@@ -93,3 +93,12 @@ def import_text(slug: str):
             form.text.data = result.text
             form.confirmed.data = "1"
     return render_template("drafts/manage_text.html", form=form, draft=draft, preview=preview)
+
+
+@bp.route("/drafts/<slug>/opinions")
+def published_opinions(slug: str):
+    """The opinions the drafting team chose to publish, without any personal data."""
+    from portal.comments.services import published_comments
+
+    draft = drafts.get_public_draft(slug) or abort(404)
+    return render_template("drafts/opinions.html", draft=draft, comments=published_comments(draft))

@@ -13,6 +13,7 @@ class DecisionForm(FlaskForm):
     decision = SelectField(_l("处理结果"), validators=[Optional()])
     response = TextAreaField(_l("答复"), validators=[Optional(), Length(max=5000)])
     publish = BooleanField(_l("公开答复（提交人凭回执编号可见）"))
+    show_publicly = BooleanField(_l("在草案页面公开这条意见的内容（不含姓名和联系方式）"))
     submit = SubmitField(_l("保存"))
 
     def __init__(self, *args, **kwargs):

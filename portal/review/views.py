@@ -41,6 +41,7 @@ def comment(comment_id: int):
         form.decision.data = item.decision.value if item.decision else ""
         form.response.data = item.response
         form.publish.data = item.response_published_at is not None
+        form.show_publicly.data = item.published
     if form.validate_on_submit():
         try:
             comments.record_decision(
@@ -51,6 +52,7 @@ def comment(comment_id: int):
                 response=form.response.data or "",
                 publish=form.publish.data,
             )
+            comments.set_published(item, form.show_publicly.data, current_user)
         except comments.CommentRejected:
             db.session.rollback()
             form.response.errors.append(_("公开答复前，请选择处理结果并填写答复。"))

@@ -404,3 +404,19 @@ def test_counts_shown_on_draft_and_article(client):
     post_comment(client, body="另一条", target="article-2")
     page = client.get("/drafts/test-draft").get_data(as_text=True)
     assert "2 条意见" in page  # article 2
+
+
+def test_comment_texts_are_public_only_when_the_team_publishes_them(client, app, make_user):
+    make_draft()
+    post_comment(client, name="王小明", contact="13812341234", consent="y")
+    comment_id = db.session.scalar(db.select(Comment.id))
+    assert "建议明确第二条" not in client.get("/drafts/test-draft/opinions").get_data(as_text=True)
+    staff = app.test_client()
+    drafter = make_user(Role.drafter)
+    staff.post("/login", data={"login": drafter.email, "password": "correct-horse-battery"})
+    staff.post(
+        f"/review/comments/{comment_id}", data={"status": "under_review", "show_publicly": "y"}
+    )
+    page = client.get("/drafts/test-draft/opinions").get_data(as_text=True)
+    assert "建议明确第二条的适用范围。" in page
+    assert "王小明" not in page and "1381234" not in page

@@ -365,3 +365,120 @@ def test_drafting_team_cannot_see_opinions_of_unsubmitted_batches(
 )
 def test_article_detector(text, article):
     assert liaison.detect_article(text, {2, 3, 12, 103}) == article
+
+
+def sheet(rows, headers=("意见内容", "涉及条款", "意见类型", "提出人身份", "提出人数")) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    worksheet = workbook.active
+    worksheet.append(list(headers))
+    for row in rows:
+        worksheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, batch, data: bytes, name="意见.xlsx"):
+    return client.post(
+        f"/liaison/submissions/{batch.id}/import",
+        data={"import-file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def opinions_in(batch) -> int:
+    db.session.expire_all()
+    return len(db.session.get(Submission, batch.id).comments)
+
+
+def test_import_good_file_saves_every_row(app, two_points, open_draft):
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    rows = [
+        ("第一条应当写明目的。", "第一条", "修改", "居民", 3),
+        ("建议删除第3条。", "", "删除", "企业", 1),
+        ("总体赞成。", "总体", "赞成", "", ""),
+    ]
+    response = upload(client, batch, sheet(rows))
+    assert response.status_code == 302
+    db.session.expire_all()
+    comments = sorted(db.session.get(Submission, batch.id).comments, key=lambda c: c.id)
+    assert [(c.article_number, c.raised_by) for c in comments[1:]] == [(1, 3), (3, 1), (None, 1)]
+
+
+def test_import_with_errors_in_several_rows_saves_nothing(app, two_points, open_draft):
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    rows = [
+        ("好的意见", "第一条", "修改", "居民", 1),
+        ("", "第一条", "修改", "居民", 1),
+        ("第二条有问题", "第九十九条", "修改", "居民", 1),
+        ("意见", "", "随便", "居民", 1),
+        ("意见", "", "修改", "外星人", "三点五"),
+    ]
+    response = upload(client, batch, sheet(rows))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "任何内容都没有保存" in page
+    for row in (3, 4, 5, 6):
+        assert f"第 {row} 行" in page, row
+    assert opinions_in(batch) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "empty.xlsx", "文件里没有意见"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 100, "photo.xlsx", "不是 Excel（.xlsx）或 CSV 表格"),
+        (b"%PDF-1.4 minutes", "minutes.xlsx", "不是 Excel（.xlsx）或 CSV 表格"),
+        ("标题\n第一条意见\n".encode(), "wrong.csv", "要有“意见内容”一列"),
+    ],
+)
+def test_import_bad_files_give_clear_messages(app, two_points, open_draft, data, name, message):
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    response = upload(client, batch, data, name)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert opinions_in(batch) == 1
+
+
+def test_import_wrong_headers(app, two_points, open_draft):
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    response = upload(client, batch, sheet([("x", "y")], headers=("内容", "备注")))
+    assert "要有“意见内容”一列" in response.get_data(as_text=True)
+    assert opinions_in(batch) == 1
+
+
+def test_import_too_many_rows(app, two_points, open_draft, monkeypatch):
+    from portal.liaison import spreadsheet
+
+    monkeypatch.setattr(spreadsheet, "MAX_ROWS", 5)
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    response = upload(client, batch, sheet([(f"意见{n}", "", "", "", 1) for n in range(6)]))
+    assert "最多 5 条意见" in response.get_data(as_text=True)
+    assert opinions_in(batch) == 1
+
+
+def test_import_csv_in_gbk(app, two_points, open_draft):
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    text = "意见内容,涉及条款,意见类型,提出人身份,提出人数\n建议第二条写明期限,,修改,居民,2\n"
+    assert upload(client, batch, text.encode("gb18030"), "意见.csv").status_code == 302
+    assert opinions_in(batch) == 2
+
+
+def test_template_download(app, two_points, open_draft):
+    import openpyxl
+
+    client = client_for(app, two_points["east_staff"])
+    with client.get("/liaison/template.xlsx?draft=test-draft") as response:
+        assert response.status_code == 200
+        workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    headers = [cell.value for cell in workbook.worksheets[0][1]]
+    assert headers[:5] == ["意见内容", "涉及条款", "意见类型", "提出人身份", "提出人数"]
+    assert workbook.worksheets[0].data_validations.dataValidation
