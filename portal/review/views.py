@@ -1,25 +1,80 @@
-"""The drafting team's pages: the opinions on a draft and the decision on one opinion."""
+"""The drafting team's workbench: search, bulk actions, categories, clause review, statistics."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.auth.decorators import staff_required
 from portal.comments import services as comments
 from portal.drafts import services as drafts
-from portal.extensions import db
-from portal.models import Comment, CommentStatus, Decision
-from portal.review import bp
-from portal.review.forms import DecisionForm
+from portal.extensions import db, talisman
+from portal.models import (
+    Category,
+    Comment,
+    CommentStatus,
+    Decision,
+    Draft,
+    ResponseTemplate,
+    comment_categories,
+)
+from portal.review import bp, charts, search_params
+from portal.review import services as review
+from portal.review.charts import charts_policy
+from portal.review.forms import BulkForm, CategoryForm, DecisionForm, MergeForm, TemplateForm
 
 PAGE_SIZE = 50
+PER_PAGE = 20
+# "All results" bulk actions touch at most this many opinions at once.
+MAX_BULK = 20_000
+
+
+def review_error(error: review.ReviewError) -> str:
+    messages = {
+        "category_exists": _("已有名为“%(name)s”的分类。", name=error.params.get("name", "")),
+        "category_name_required": _("请填写分类名称。"),
+        "bad_merge": _("请选择两个不同的分类。"),
+        "template_incomplete": _("请填写模板名称和答复内容。"),
+        "article_unknown": _("草案中没有第 %(n)s 条。", n=error.params.get("number", "?")),
+    }
+    return messages.get(error.code, _("操作未成功，请检查后重试。"))
+
+
+def _draft(slug: str) -> Draft:
+    return drafts.get_draft(slug) or abort(404)
+
+
+def _sync_index() -> None:
+    from portal.search.index import try_sync_after_commit
+
+    try_sync_after_commit()
+
+
+@bp.route("/")
+@staff_required
+def index():
+    items = list(db.session.scalars(select(Draft).order_by(Draft.id.desc())))
+    counts = dict(
+        db.session.execute(
+            select(Comment.draft_id, func.count(Comment.id))
+            .where(comments.staff_visible())
+            .group_by(Comment.draft_id)
+        ).all()
+    )
+    undecided = dict(
+        db.session.execute(
+            select(Comment.draft_id, func.count(Comment.id))
+            .where(comments.staff_visible(), Comment.decision.is_(None))
+            .group_by(Comment.draft_id)
+        ).all()
+    )
+    return render_template("review/index.html", drafts=items, counts=counts, undecided=undecided)
 
 
 @bp.route("/drafts/<slug>/comments")
 @staff_required
 def draft_comments(slug: str):
-    draft = drafts.get_draft(slug) or abort(404)
+    draft = _draft(slug)
     page = db.paginate(
         select(Comment)
         .where(Comment.draft_id == draft.id, comments.staff_visible())
@@ -58,6 +113,296 @@ def comment(comment_id: int):
             form.response.errors.append(_("公开答复前，请选择处理结果并填写答复。"))
         else:
             db.session.commit()
+            _sync_index()
             flash(_("处理结果已保存。"), "success")
             return redirect(url_for("review.comment", comment_id=item.id))
-    return render_template("review/comment.html", comment=item, form=form)
+    from portal.models import AuditEntry
+
+    history = list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "Comment", AuditEntry.object_id == item.id)
+            .order_by(AuditEntry.created_at.desc())
+        )
+    )
+    return render_template("review/comment.html", comment=item, form=form, history=history)
+
+
+# --- search and bulk actions -------------------------------------------------------------------
+
+
+def _load(ids: list[int]) -> list[Comment]:
+    """Rows for the ids the index returned, in rank order, checked again for visibility."""
+    if not ids:
+        return []
+    rows = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Comment).where(Comment.id.in_(ids), comments.staff_visible())
+        )
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+@bp.route("/drafts/<slug>/search")
+@staff_required
+def search(slug: str):
+    from portal.search.query import search as run_search
+
+    draft = _draft(slug)
+    params = search_params.params_from(request.args, draft)
+    page = max(1, request.args.get("page", 1, type=int))
+    result = run_search(params, page=page, per_page=PER_PAGE)
+    categories = review.categories_for(draft)
+    db.session.commit()  # the default categories, created on first use
+    form = BulkForm(
+        draft=draft,
+        categories=categories,
+        templates=review.response_templates(draft),
+        total=result.total,
+    )
+    form.query.data = request.query_string.decode()
+    return render_template(
+        "review/search.html",
+        draft=draft,
+        params=params,
+        result=result,
+        items=_load(result.ids),
+        categories={c.id: c for c in categories},
+        form=form,
+        args=request.args,
+        url_args=search_params.url_args,
+        toggle_category=search_params.toggle_category,
+    )
+
+
+@bp.route("/drafts/<slug>/bulk", methods=["POST"])
+@staff_required
+def bulk(slug: str):
+    from urllib.parse import parse_qs
+
+    from werkzeug.datastructures import MultiDict
+
+    draft = _draft(slug)
+    categories = review.categories_for(draft)
+    form = BulkForm(draft=draft, categories=categories, templates=review.response_templates(draft))
+    query_args = MultiDict(
+        [(k, v) for k, values in parse_qs(form.query.data or "").items() for v in values]
+    )
+    back = url_for("review.search", slug=draft.slug, **query_args)
+    if not form.validate_on_submit():
+        flash(_("请求无法处理。如果您在提交表单，页面可能已过期，请刷新后重试。"), "danger")
+        return redirect(back)
+    if form.scope.data == "all":
+        ids = _all_matching_ids(draft, query_args)
+    else:
+        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    items = review.visible_comments(draft, ids)
+    if not items:
+        flash(_("请先勾选意见。"), "warning")
+        return redirect(back)
+    try:
+        result = _apply_bulk(form, draft, items, categories)
+    except review.ReviewError as error:
+        db.session.rollback()
+        flash(review_error(error), "danger")
+        return redirect(back)
+    except comments.CommentRejected:
+        db.session.rollback()
+        flash(_("公开答复前，请选择处理结果并填写答复。"), "danger")
+        return redirect(back)
+    db.session.commit()
+    _sync_index()
+    flash(_("已处理 %(changed)d 条意见（%(skipped)d 条无需改动）。", changed=result.changed,
+            skipped=result.skipped), "success")
+    return redirect(back)
+
+
+def _all_matching_ids(draft, query_args) -> list[int]:
+    from portal.search.query import matching_ids
+
+    return matching_ids(search_params.params_from(query_args, draft), limit=MAX_BULK)
+
+
+def _apply_bulk(form: BulkForm, draft: Draft, items, categories):
+    action = form.action.data
+    by_id = {str(c.id): c for c in categories}
+    if action in ("add_category", "remove_category"):
+        category = by_id.get(form.category.data) or abort(400)
+        apply = review.add_category if action == "add_category" else review.remove_category
+        return apply(items, category, current_user)
+    if action == "set_article":
+        number = int(form.article.data) if (form.article.data or "").isdigit() else None
+        return review.set_article(items, draft, number, current_user)
+    response = form.response.data or ""
+    if form.template.data:
+        template = db.session.get(ResponseTemplate, int(form.template.data))
+        if template is not None and not response:
+            response = template.body
+    if action == "decide":
+        return review.decide(items, decision=Decision(form.decision.data), response=response,
+                             publish=form.publish.data, actor=current_user)
+    if action == "merge_into":
+        target_id = (form.target.data or "").strip().lstrip("#")
+        target = comments.get_for_staff(int(target_id)) if target_id.isdigit() else None
+        if target is None or target.draft_id != draft.id:
+            raise review.ReviewError("bad_target")
+        return review.merge_into(items, target, response=response, publish=form.publish.data,
+                                 actor=current_user)
+    abort(400)
+
+
+# --- categories and response templates -------------------------------------------------------
+
+
+@bp.route("/drafts/<slug>/categories", methods=["GET", "POST"])
+@staff_required
+def categories(slug: str):
+    draft = _draft(slug)
+    items = review.categories_for(draft)
+    db.session.commit()
+    form = CategoryForm(prefix="new")
+    merge_form = MergeForm(prefix="merge", categories=items)
+    template_form = TemplateForm(prefix="tpl")
+    try:
+        if form.submit.data and form.validate_on_submit():
+            review.save_category(draft, None, name=form.name.data, name_en=form.name_en.data or "",
+                                 keywords=form.keywords.data or "", actor=current_user)
+            db.session.commit()
+            flash(_("分类已添加。"), "success")
+            return redirect(url_for("review.categories", slug=draft.slug))
+        if merge_form.submit.data and merge_form.validate_on_submit():
+            source = db.session.get(Category, int(merge_form.source.data))
+            target = db.session.get(Category, int(merge_form.target.data))
+            if source is None or target is None or source.draft_id != draft.id:
+                abort(400)
+            moved = review.merge_categories(source, target, current_user)
+            db.session.commit()
+            _sync_index()
+            flash(_("已合并，%(n)d 条意见移入“%(name)s”。", n=moved, name=target.name), "success")
+            return redirect(url_for("review.categories", slug=draft.slug))
+        if template_form.submit.data and template_form.validate_on_submit():
+            review.save_template(draft, title=template_form.title.data,
+                                 body=template_form.body.data, actor=current_user)
+            db.session.commit()
+            flash(_("答复模板已保存。"), "success")
+            return redirect(url_for("review.categories", slug=draft.slug))
+    except review.ReviewError as error:
+        db.session.rollback()
+        flash(review_error(error), "danger")
+    link = comment_categories.c.category_id
+    counts = dict(db.session.execute(select(link, func.count()).group_by(link)).all())
+    return render_template(
+        "review/categories.html", draft=draft, categories=items, counts=counts, form=form,
+        merge_form=merge_form, template_form=template_form,
+        templates=review.response_templates(draft),
+    )
+
+
+@bp.route("/drafts/<slug>/categories/<int:category_id>", methods=["GET", "POST"])
+@staff_required
+def category_edit(slug: str, category_id: int):
+    draft = _draft(slug)
+    category = db.session.get(Category, category_id)
+    if category is None or category.draft_id != draft.id:
+        abort(404)
+    form = CategoryForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            review.save_category(draft, category, name=form.name.data,
+                                 name_en=form.name_en.data or "", keywords=form.keywords.data or "",
+                                 actor=current_user)
+        except review.ReviewError as error:
+            db.session.rollback()
+            form.name.errors.append(review_error(error))
+        else:
+            db.session.commit()
+            flash(_("分类已保存。"), "success")
+            return redirect(url_for("review.categories", slug=draft.slug))
+    return render_template("review/category_edit.html", draft=draft, category=category, form=form)
+
+
+# --- clause-by-clause review ---------------------------------------------------------------------
+
+
+@bp.route("/drafts/<slug>/articles/<int:number>")
+@bp.route("/drafts/<slug>/articles/whole", defaults={"number": None})
+@staff_required
+def clause(slug: str, number: int | None):
+    draft = drafts.get_readable_draft(slug, current_user) or abort(404)
+    try:
+        view = review.clause_review(draft, number)
+    except review.ReviewError:
+        abort(404)
+    return render_template("review/clause.html", draft=draft, view=view)
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+@bp.route("/drafts/<slug>/stats")
+@staff_required
+def stats(slug: str):
+    draft = drafts.get_readable_draft(slug, current_user) or abort(404)
+    return render_template("review/stats.html", draft=draft, stats=review.draft_stats(draft))
+
+
+@bp.route("/drafts/<slug>/charts/<name>.svg")
+@talisman(content_security_policy=charts_policy())
+@staff_required
+def chart(slug: str, name: str):
+    draft = drafts.get_readable_draft(slug, current_user) or abort(404)
+    svg = charts.render(name, review.draft_stats(draft))
+    if svg is None:
+        abort(404)
+    return charts.svg_response(svg)
+
+
+# --- exports and the adoption report ------------------------------------------------------------
+
+
+@bp.route("/drafts/<slug>/export.<fmt>")
+@staff_required
+def export(slug: str, fmt: str):
+    from portal.review import exports
+
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    draft = _draft(slug)
+    ids = _all_matching_ids(draft, request.args)
+    items = exports.load_for_export(ids)
+    # Drafters and admins may see contact details; nobody else reaches this view.
+    include_contact = current_user.is_staff
+    if fmt == "xlsx":
+        data = exports.export_xlsx(items, include_contact=include_contact)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        data = exports.export_csv(items, include_contact=include_contact)
+        mimetype = "text/csv; charset=utf-8"
+    from portal.audit import record
+
+    record(current_user, "export", draft, {"format": fmt, "opinions": len(items)})
+    db.session.commit()
+    return _download(data, mimetype, f"{draft.slug}-opinions.{fmt}")
+
+
+@bp.route("/drafts/<slug>/report.docx")
+@staff_required
+def report(slug: str):
+    from portal.review import report as adoption
+
+    draft = _draft(slug)
+    data = adoption.build_adoption_report(draft)
+    mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return _download(data, mimetype, adoption.report_filename(draft))
+
+
+def _download(data: bytes, mimetype: str, filename: str):
+    import io
+
+    from flask import send_file
+
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                         download_name=filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

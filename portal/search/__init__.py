@@ -1,1 +1,0 @@
-"""Search over all opinions: Whoosh schema, Chinese analyzer, outbox sync, query building."""
