@@ -9,8 +9,19 @@ from werkzeug.datastructures import MultiDict
 from portal.models import Channel, Decision, Draft, Identity, Stance
 
 # URL parameter -> SearchParams field; every filter lives in the URL so a search can be shared.
-FILTERS = ("article", "chapter", "category", "stance", "identity", "channel", "point",
-           "district", "decision", "from", "to")
+FILTERS = (
+    "article",
+    "chapter",
+    "category",
+    "stance",
+    "identity",
+    "channel",
+    "point",
+    "district",
+    "decision",
+    "from",
+    "to",
+)
 SORTS = ("relevance", "newest", "oldest", "article")
 
 

@@ -78,8 +78,15 @@ def _unique_name(draft: Draft, name: str, exclude: Category | None = None) -> No
         raise ReviewError("category_exists", name=name)
 
 
-def save_category(draft: Draft, category: Category | None, *, name: str, name_en: str = "",
-                  keywords: str = "", actor: User) -> Category:
+def save_category(
+    draft: Draft,
+    category: Category | None,
+    *,
+    name: str,
+    name_en: str = "",
+    keywords: str = "",
+    actor: User,
+) -> Category:
     name = clean_text(name)[:100]
     if not name:
         raise ReviewError("category_name_required")
@@ -97,8 +104,7 @@ def save_category(draft: Draft, category: Category | None, *, name: str, name_en
     category.name_en = clean_text(name_en)[:100]
     category.keywords = clean_text(keywords)
     db.session.flush()
-    record(actor, "category.created" if created else "category.updated", category,
-           {"name": name})
+    record(actor, "category.created" if created else "category.updated", category, {"name": name})
     return category
 
 
@@ -197,8 +203,12 @@ def add_category(items: list[Comment], category: Category, actor: User) -> BulkR
         result.changed += 1
         comments.enqueue_index(comment)
     db.session.flush()
-    record(actor, "bulk.category_added", category,
-           {"opinions": [c.id for c in items], "changed": result.changed})
+    record(
+        actor,
+        "bulk.category_added",
+        category,
+        {"opinions": [c.id for c in items], "changed": result.changed},
+    )
     return result
 
 
@@ -212,8 +222,12 @@ def remove_category(items: list[Comment], category: Category, actor: User) -> Bu
         result.changed += 1
         comments.enqueue_index(comment)
     db.session.flush()
-    record(actor, "bulk.category_removed", category,
-           {"opinions": [c.id for c in items], "changed": result.changed})
+    record(
+        actor,
+        "bulk.category_removed",
+        category,
+        {"opinions": [c.id for c in items], "changed": result.changed},
+    )
     return result
 
 
@@ -241,20 +255,26 @@ def set_article(items: list[Comment], draft: Draft, number: int | None, actor: U
     return result
 
 
-def decide(items: list[Comment], *, decision: Decision, response: str, publish: bool,
-           actor: User) -> BulkResult:
+def decide(
+    items: list[Comment], *, decision: Decision, response: str, publish: bool, actor: User
+) -> BulkResult:
     result = BulkResult()
     for comment in items:
         comments.record_decision(
-            comment, actor=actor, status=CommentStatus.decided, decision=decision,
-            response=response, publish=publish,
+            comment,
+            actor=actor,
+            status=CommentStatus.decided,
+            decision=decision,
+            response=response,
+            publish=publish,
         )
         result.changed += 1
     return result
 
 
-def merge_into(items: list[Comment], target: Comment, *, response: str, publish: bool,
-               actor: User) -> BulkResult:
+def merge_into(
+    items: list[Comment], target: Comment, *, response: str, publish: bool, actor: User
+) -> BulkResult:
     """Mark opinions as merged into another one (已合并); the target keeps its own decision."""
     result = BulkResult()
     for comment in items:
@@ -263,8 +283,12 @@ def merge_into(items: list[Comment], target: Comment, *, response: str, publish:
             continue
         comment.merged_into_id = target.id
         comments.record_decision(
-            comment, actor=actor, status=CommentStatus.decided, decision=Decision.merged,
-            response=response, publish=publish,
+            comment,
+            actor=actor,
+            status=CommentStatus.decided,
+            decision=Decision.merged,
+            response=response,
+            publish=publish,
         )
         result.changed += 1
     return result
@@ -300,8 +324,7 @@ def clause_review(draft: Draft, number: int | None) -> ClauseReview:
         raise ReviewError("article_unknown", number=number)
     query = select(Comment).where(Comment.draft_id == draft.id, comments.staff_visible())
     query = query.where(
-        Comment.article_number == number if number is not None
-        else Comment.article_number.is_(None)
+        Comment.article_number == number if number is not None else Comment.article_number.is_(None)
     )
     items = list(db.session.scalars(query.order_by(Comment.created_at, Comment.id)))
     by_stance: dict[Stance, dict[str, list[Comment]]] = defaultdict(lambda: defaultdict(list))
@@ -309,8 +332,11 @@ def clause_review(draft: Draft, number: int | None) -> ClauseReview:
         names = [c.name for c in comment.categories] or [""]
         by_stance[comment.stance][names[0]].append(comment)
     groups = [
-        ClauseGroup(stance, sorted(by_stance[stance].items(), key=lambda kv: (kv[0] == "", kv[0])),
-                    sum(len(v) for v in by_stance[stance].values()))
+        ClauseGroup(
+            stance,
+            sorted(by_stance[stance].items(), key=lambda kv: (kv[0] == "", kv[0])),
+            sum(len(v) for v in by_stance[stance].values()),
+        )
         for stance in Stance
         if stance in by_stance
     ]
@@ -389,9 +415,7 @@ def draft_stats(draft: Draft) -> DraftStats:
     decisions = _grouped(Comment.decision, draft)
     return DraftStats(
         total=total,
-        participants=participation_by_draft([draft.id]).get(draft.id).participants
-        if total
-        else 0,
+        participants=participation_by_draft([draft.id]).get(draft.id).participants if total else 0,
         by_day=sorted(days.items()),
         by_channel=_grouped(Comment.channel, draft),
         by_stance=_grouped(Comment.stance, draft),

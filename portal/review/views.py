@@ -213,8 +213,14 @@ def bulk(slug: str):
         return redirect(back)
     db.session.commit()
     _sync_index()
-    flash(_("已处理 %(changed)d 条意见（%(skipped)d 条无需改动）。", changed=result.changed,
-            skipped=result.skipped), "success")
+    flash(
+        _(
+            "已处理 %(changed)d 条意见（%(skipped)d 条无需改动）。",
+            changed=result.changed,
+            skipped=result.skipped,
+        ),
+        "success",
+    )
     return redirect(back)
 
 
@@ -240,15 +246,21 @@ def _apply_bulk(form: BulkForm, draft: Draft, items, categories):
         if template is not None and not response:
             response = template.body
     if action == "decide":
-        return review.decide(items, decision=Decision(form.decision.data), response=response,
-                             publish=form.publish.data, actor=current_user)
+        return review.decide(
+            items,
+            decision=Decision(form.decision.data),
+            response=response,
+            publish=form.publish.data,
+            actor=current_user,
+        )
     if action == "merge_into":
         target_id = (form.target.data or "").strip().lstrip("#")
         target = comments.get_for_staff(int(target_id)) if target_id.isdigit() else None
         if target is None or target.draft_id != draft.id:
             raise review.ReviewError("bad_target")
-        return review.merge_into(items, target, response=response, publish=form.publish.data,
-                                 actor=current_user)
+        return review.merge_into(
+            items, target, response=response, publish=form.publish.data, actor=current_user
+        )
     abort(400)
 
 
@@ -266,8 +278,14 @@ def categories(slug: str):
     template_form = TemplateForm(prefix="tpl")
     try:
         if form.submit.data and form.validate_on_submit():
-            review.save_category(draft, None, name=form.name.data, name_en=form.name_en.data or "",
-                                 keywords=form.keywords.data or "", actor=current_user)
+            review.save_category(
+                draft,
+                None,
+                name=form.name.data,
+                name_en=form.name_en.data or "",
+                keywords=form.keywords.data or "",
+                actor=current_user,
+            )
             db.session.commit()
             flash(_("分类已添加。"), "success")
             return redirect(url_for("review.categories", slug=draft.slug))
@@ -282,8 +300,12 @@ def categories(slug: str):
             flash(_("已合并，%(n)d 条意见移入“%(name)s”。", n=moved, name=target.name), "success")
             return redirect(url_for("review.categories", slug=draft.slug))
         if template_form.submit.data and template_form.validate_on_submit():
-            review.save_template(draft, title=template_form.title.data,
-                                 body=template_form.body.data, actor=current_user)
+            review.save_template(
+                draft,
+                title=template_form.title.data,
+                body=template_form.body.data,
+                actor=current_user,
+            )
             db.session.commit()
             flash(_("答复模板已保存。"), "success")
             return redirect(url_for("review.categories", slug=draft.slug))
@@ -293,8 +315,13 @@ def categories(slug: str):
     link = comment_categories.c.category_id
     counts = dict(db.session.execute(select(link, func.count()).group_by(link)).all())
     return render_template(
-        "review/categories.html", draft=draft, categories=items, counts=counts, form=form,
-        merge_form=merge_form, template_form=template_form,
+        "review/categories.html",
+        draft=draft,
+        categories=items,
+        counts=counts,
+        form=form,
+        merge_form=merge_form,
+        template_form=template_form,
         templates=review.response_templates(draft),
     )
 
@@ -309,9 +336,14 @@ def category_edit(slug: str, category_id: int):
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
         try:
-            review.save_category(draft, category, name=form.name.data,
-                                 name_en=form.name_en.data or "", keywords=form.keywords.data or "",
-                                 actor=current_user)
+            review.save_category(
+                draft,
+                category,
+                name=form.name.data,
+                name_en=form.name_en.data or "",
+                keywords=form.keywords.data or "",
+                actor=current_user,
+            )
         except review.ReviewError as error:
             db.session.rollback()
             form.name.errors.append(review_error(error))
@@ -402,7 +434,8 @@ def _download(data: bytes, mimetype: str, filename: str):
 
     from flask import send_file
 
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                         download_name=filename)
+    response = send_file(
+        io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
