@@ -11,6 +11,7 @@ export FLASK_APP := portal
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask portal seed-demo
+	$(BIN)/flask search sync
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: dev-setup

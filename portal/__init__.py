@@ -69,5 +69,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from portal.cli import portal_cli
+    from portal.search.cli import search_cli
 
     app.cli.add_command(portal_cli)
+    app.cli.add_command(search_cli)

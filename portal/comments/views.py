@@ -59,6 +59,13 @@ def _client() -> comments.ClientInfo:
     )
 
 
+def _sync_index() -> None:
+    """The opinion is committed; the index follows without ever making the citizen wait."""
+    from portal.search.index import try_sync_after_commit
+
+    try_sync_after_commit()
+
+
 def _remember_receipt(code: str) -> None:
     """Keep this browser's recent receipts, so an anonymous commenter can find them again."""
     codes = [c for c in session.get("receipts", []) if c != code]
@@ -125,6 +132,7 @@ def new(slug: str):
                     raise
                 result = comments.SubmitResult(existing, created=False)
             if error is None:
+                _sync_index()
                 _remember_receipt(result.comment.tracking_code)
                 return redirect(
                     url_for(

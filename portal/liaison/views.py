@@ -368,10 +368,8 @@ def submission_submit(submission_id: int):
 
 
 def _sync_index() -> None:
-    try:
-        from portal.search.index import try_sync_after_commit
-    except ImportError:  # pragma: no cover - the search package is optional at import time
-        return
+    from portal.search.index import try_sync_after_commit
+
     try_sync_after_commit()
 
 

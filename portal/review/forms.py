@@ -86,3 +86,20 @@ class TemplateForm(FlaskForm):
     title = StringField(_l("模板名称"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("答复内容"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("保存模板"))
+
+
+class ClusterDecisionForm(FlaskForm):
+    decision = SelectField(_l("处理结果"))
+    response = TextAreaField(_l("答复"), validators=[Optional(), Length(max=5000)])
+    publish = BooleanField(_l("公开答复"))
+    submit = SubmitField(_l("对整组作出处理"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decision.choices = enum_choices(DECISION_LABELS)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs its CSRF token."""
+
+    submit = SubmitField(_l("确认"))

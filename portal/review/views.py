@@ -21,7 +21,15 @@ from portal.models import (
 from portal.review import bp, charts, search_params
 from portal.review import services as review
 from portal.review.charts import charts_policy
-from portal.review.forms import BulkForm, CategoryForm, DecisionForm, MergeForm, TemplateForm
+from portal.review.forms import (
+    BulkForm,
+    CategoryForm,
+    ClusterDecisionForm,
+    ConfirmForm,
+    DecisionForm,
+    MergeForm,
+    TemplateForm,
+)
 
 PAGE_SIZE = 50
 PER_PAGE = 20
@@ -36,6 +44,8 @@ def review_error(error: review.ReviewError) -> str:
         "bad_merge": _("请选择两个不同的分类。"),
         "template_incomplete": _("请填写模板名称和答复内容。"),
         "article_unknown": _("草案中没有第 %(n)s 条。", n=error.params.get("number", "?")),
+        "category_unknown": _("这个分类不属于本草案。"),
+        "bad_target": _("请填写本草案中一条意见的编号。"),
     }
     return messages.get(error.code, _("操作未成功，请检查后重试。"))
 
@@ -162,12 +172,22 @@ def search(slug: str):
         total=result.total,
     )
     form.query.data = request.query_string.decode()
+    items = _load(result.ids)
+    from portal.review import clustering, suggest
+
+    model = suggest.model_for(draft.id)
+    opinions, distinct = clustering.cluster_counts(draft.id)
     return render_template(
         "review/search.html",
         draft=draft,
         params=params,
         result=result,
-        items=_load(result.ids),
+        items=items,
+        suggestions=suggest.suggestions_for(items, draft, model=model),
+        model=model,
+        distinct=distinct,
+        opinions=opinions,
+        confirm=ConfirmForm(),
         categories={c.id: c for c in categories},
         form=form,
         args=request.args,
@@ -402,7 +422,7 @@ def export(slug: str, fmt: str):
         abort(404)
     draft = _draft(slug)
     ids = _all_matching_ids(draft, request.args)
-    items = exports.load_for_export(ids)
+    items = exports.iter_for_export(ids)  # streamed in chunks: bounded memory
     # Drafters and admins may see contact details; nobody else reaches this view.
     include_contact = current_user.is_staff
     if fmt == "xlsx":
@@ -413,7 +433,7 @@ def export(slug: str, fmt: str):
         mimetype = "text/csv; charset=utf-8"
     from portal.audit import record
 
-    record(current_user, "export", draft, {"format": fmt, "opinions": len(items)})
+    record(current_user, "export", draft, {"format": fmt, "opinions": len(ids)})
     db.session.commit()
     return _download(data, mimetype, f"{draft.slug}-opinions.{fmt}")
 
@@ -439,3 +459,109 @@ def _download(data: bytes, mimetype: str, filename: str):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- near-duplicates and suggestions ------------------------------------------------------------
+
+
+@bp.route("/drafts/<slug>/clusters")
+@staff_required
+def clusters(slug: str):
+    from portal.review import clustering
+
+    draft = _draft(slug)
+    opinions, distinct = clustering.cluster_counts(draft.id)
+    form = ClusterDecisionForm()
+    return render_template(
+        "review/clusters.html",
+        draft=draft,
+        clusters=clustering.clusters_for_draft(draft.id),
+        opinions=opinions,
+        distinct=distinct,
+        form=form,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/drafts/<slug>/recluster", methods=["POST"])
+@staff_required
+def recluster(slug: str):
+    from portal.review import clustering
+
+    draft = _draft(slug)
+    if ConfirmForm().validate_on_submit():
+        report = clustering.recluster_draft(draft.id)
+        db.session.commit()
+        _sync_index()
+        flash(
+            _(
+                "已重新识别雷同意见：%(clusters)d 组，共 %(clustered)d 条。",
+                clusters=report.clusters,
+                clustered=report.clustered,
+            ),
+            "success",
+        )
+    return redirect(url_for("review.clusters", slug=draft.slug))
+
+
+@bp.route("/clusters/<int:cluster_id>/decide", methods=["POST"])
+@staff_required
+def cluster_decide(cluster_id: int):
+    from portal.models import DuplicateCluster
+    from portal.review import clustering
+
+    cluster = db.session.get(DuplicateCluster, cluster_id) or abort(404)
+    draft = db.session.get(Draft, cluster.draft_id)
+    form = ClusterDecisionForm()
+    if form.validate_on_submit():
+        try:
+            changed = clustering.apply_decision_to_cluster(
+                cluster,
+                actor=current_user,
+                decision=Decision(form.decision.data),
+                response=form.response.data or "",
+                publish=form.publish.data,
+            )
+        except comments.CommentRejected:
+            db.session.rollback()
+            flash(_("公开答复前，请选择处理结果并填写答复。"), "danger")
+        else:
+            db.session.commit()
+            _sync_index()
+            flash(_("已对这一组的 %(n)d 条意见作出处理。", n=changed), "success")
+    return redirect(url_for("review.clusters", slug=draft.slug))
+
+
+@bp.route("/comments/<int:comment_id>/accept", methods=["POST"])
+@staff_required
+def accept(comment_id: int):
+    """Confirm a suggestion with one click: an article or a category."""
+    from portal.review import suggest
+
+    item = comments.get_for_staff(comment_id) or abort(404)
+    back = _safe_back(request.form.get("next")) or url_for("review.comment", comment_id=item.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    kind, value = request.form.get("kind"), request.form.get("value", "")
+    try:
+        if kind == "article" and value.isdigit():
+            suggest.accept_article(item, int(value), current_user)
+        elif kind == "category" and value.isdigit():
+            category = db.session.get(Category, int(value)) or abort(400)
+            suggest.accept_category(item, category, current_user)
+        else:
+            abort(400)
+    except review.ReviewError as error:
+        db.session.rollback()
+        flash(review_error(error), "danger")
+        return redirect(back)
+    db.session.commit()
+    _sync_index()
+    flash(_("已采用建议。"), "success")
+    return redirect(back)
+
+
+def _safe_back(target: str | None) -> str | None:
+    from portal.urls import safe_next_url
+
+    return safe_next_url(target)

@@ -1,0 +1,1 @@
+"""Search over all opinions: Whoosh schema, Chinese analyzer, outbox sync, query building."""

@@ -1,0 +1,450 @@
+"""The Whoosh index of opinions: schema, one document per comment, and the outbox sync.
+
+The database is the source of truth. A service that changes a comment writes an IndexJob row in
+the same transaction; after the commit, apply_pending() writes the documents, commits the
+Whoosh writer and only then deletes the jobs. A crash or a held lock leaves the jobs in place
+and the next sync repairs the index; rebuild() recreates it from the database at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+from whoosh import index as whoosh_index
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex, LockError
+from whoosh.searching import Searcher
+from whoosh.util.filelock import try_for
+from whoosh.writing import CLEAR
+
+from portal.extensions import db
+from portal.models import (
+    Comment,
+    IndexJob,
+    Submission,
+    SubmissionStatus,
+)
+from portal.search.analysis import chinese_analyzer
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SyncReport",
+    "apply_pending",
+    "close_all",
+    "document_for",
+    "indexable_clause",
+    "is_indexable",
+    "make_schema",
+    "open_index",
+    "rebuild",
+    "status",
+    "try_sync_after_commit",
+    "using_searcher",
+]
+
+log = logging.getLogger(__name__)
+
+# Bump when the schema or the analyzer changes: an index with another version is rebuilt.
+SCHEMA_VERSION = "1"
+_MARKER = "portal-schema-version"
+
+# Jobs applied per Whoosh commit; the web request applies at most SYNC_LIMIT jobs.
+BATCH_SIZE = 500
+SYNC_LIMIT = 200
+# How long the CLI waits for another writer (a rebuild can take minutes at 100k opinions).
+LOCK_TIMEOUT = 600.0
+# Creating a missing index may happen in a request: wait briefly for another process doing so.
+CREATE_TIMEOUT = 10.0
+# From docs/search.md: one process and a large buffer are the fastest single segment.
+WRITER_OPTIONS = {"limitmb": 256, "procs": 1}
+
+
+def make_schema(analyzer=None) -> Schema:
+    """The fields of an opinion's document; facet fields are sortable columns.
+
+    ``analyzer`` replaces the text analyzer (the benchmark compares analyzers with it).
+    """
+    analyzer = analyzer or chinese_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        body=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        quote=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        draft=ID(stored=True, sortable=True),
+        # Article and chapter numbers; 0 means the comment is on the whole draft.
+        article=NUMERIC(int, bits=32, stored=True, sortable=True),
+        chapter=NUMERIC(int, bits=32, stored=True, sortable=True),
+        categories=KEYWORD(commas=True, stored=True, scorable=False),
+        stance=ID(stored=True, sortable=True),
+        identity=ID(stored=True, sortable=True),
+        channel=ID(stored=True, sortable=True),
+        decision=ID(stored=True, sortable=True),
+        status=ID(stored=True, sortable=True),
+        liaison_point=ID(stored=True, sortable=True),
+        district=ID(stored=True, sortable=True),
+        created_at=DATETIME(stored=True, sortable=True),
+        raised_by=NUMERIC(int, bits=32, stored=True),
+    )
+
+
+SCHEMA = make_schema()
+
+
+# -- what goes into the index -------------------------------------------------------------
+
+
+def is_indexable(comment: Comment) -> bool:
+    """Visible to the drafting team: an online or API opinion always, a liaison point's only
+    once its batch is submitted (a batch still being prepared is the point's own).
+
+    The same rule as indexable_clause(), which is the comments service's staff_visible().
+    """
+    submission = comment.submission
+    return submission is None or submission.status == SubmissionStatus.submitted
+
+
+def indexable_clause():
+    """is_indexable() as an SQL condition on Comment, for counting and rebuilding: the very
+    condition the drafting team's pages use, so totals and facets agree with them."""
+    from portal.comments.services import staff_visible
+
+    return staff_visible()
+
+
+def _naive_utc(value: datetime | None) -> datetime:
+    # Whoosh drops tzinfo without converting, so convert first.
+    value = value or datetime.now(UTC)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def document_for(comment: Comment) -> dict:
+    """The search document of one comment: the only place that maps a row to the index."""
+    submission = comment.submission
+    point = submission.liaison_point if submission is not None else None
+    doc = {
+        "id": str(comment.id),
+        "body": comment.body or "",
+        "quote": comment.quote or "",
+        "draft": str(comment.draft_id),
+        "article": comment.article_number or 0,
+        "chapter": comment.chapter.number if comment.chapter is not None else 0,
+        "categories": ",".join(str(c) for c in sorted(cat.id for cat in comment.categories)),
+        "stance": str(comment.stance or "other"),
+        "identity": str(comment.identity) if comment.identity else "none",
+        "channel": str(comment.channel),
+        "decision": str(comment.decision) if comment.decision else "none",
+        "status": str(comment.status),
+        "created_at": _naive_utc(comment.created_at),
+        "raised_by": comment.raised_by or 1,
+    }
+    # Empty values are left out rather than indexed as an empty term.
+    if point is not None:
+        doc["liaison_point"] = point.code
+    district = comment.district or (point.district if point is not None else "")
+    if district:
+        doc["district"] = district
+    return doc
+
+
+def _load_options():
+    return (
+        selectinload(Comment.categories),
+        selectinload(Comment.chapter),
+        selectinload(Comment.submission).selectinload(Submission.liaison_point),
+    )
+
+
+# -- one index and one searcher per process and path ------------------------------------
+
+_indexes: dict[str, FileIndex] = {}
+_searchers: dict[str, Searcher] = {}
+_search_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def _index_path(app_or_path: Flask | str | os.PathLike | None = None) -> str:
+    if app_or_path is None:
+        app_or_path = current_app
+    if isinstance(app_or_path, Flask):
+        return os.path.abspath(app_or_path.config["INDEX_DIR"])
+    return os.path.abspath(os.fspath(app_or_path))
+
+
+def _has_index(path: str) -> bool:
+    """A table of contents exists; cheaper than whoosh's exists_in (no schema unpickling)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return any(name.startswith("_MAIN_") and name.endswith(".toc") for name in names)
+
+
+def _schema_current(path: str) -> bool:
+    try:
+        with open(os.path.join(path, _MARKER), encoding="utf-8") as fh:
+            return fh.read().strip() == SCHEMA_VERSION
+    except OSError:
+        return False
+
+
+def _create(path: str, *, replace: bool = False) -> FileIndex:
+    """Create an empty index at path, under the writer lock: another process may be creating
+    it at the same moment. Unless replace, an index that appeared meanwhile is kept."""
+    os.makedirs(path, exist_ok=True)
+    lock = FileStorage(path).lock("MAIN_WRITELOCK")
+    if not try_for(lock.acquire, timeout=CREATE_TIMEOUT, delay=0.1):
+        raise LockError(f"search index at {path} is locked")
+    try:
+        if _has_index(path) and not replace:
+            return whoosh_index.open_dir(path, schema=SCHEMA)
+        ix = whoosh_index.create_in(path, SCHEMA)
+        with open(os.path.join(path, _MARKER), "w", encoding="utf-8") as fh:
+            fh.write(SCHEMA_VERSION + "\n")
+        return ix
+    finally:
+        lock.release()
+
+
+def _forget(path: str) -> None:
+    """Drop this process's cached index and searcher for path (after it was replaced).
+
+    The searcher is not closed here: another thread may be searching with it; its files are
+    closed when it is garbage-collected.
+    """
+    _indexes.pop(path, None)
+    _searchers.pop(path, None)
+
+
+def open_index(app_or_path: Flask | str | os.PathLike | None = None) -> FileIndex:
+    """The index at INDEX_DIR (or the given path), created on demand, opened once per process.
+
+    Opening costs 74-515 ms, so the Index object is cached per path; a directory deleted
+    behind our back is noticed and recreated empty (rebuild() fills it again).
+    """
+    path = _index_path(app_or_path)
+    with _registry_lock:
+        ix = _indexes.get(path)
+        if ix is not None and _has_index(path):
+            return ix
+        _forget(path)
+        if _has_index(path):
+            if not _schema_current(path):
+                log.warning("search index at %s has an old schema: run flask search rebuild", path)
+            # Our schema, not the pickled one: the index never depends on unpickling code.
+            ix = whoosh_index.open_dir(path, schema=SCHEMA)
+        else:
+            ix = _create(path)
+        _indexes[path] = ix
+        return ix
+
+
+@contextmanager
+def using_searcher(app_or_path: Flask | str | os.PathLike | None = None) -> Iterator[Searcher]:
+    """The process's searcher for this index, reopened only when a commit made it stale.
+
+    Searches on one index are serialised by a lock: Whoosh searchers are not documented as
+    thread-safe, and a search takes tens of milliseconds.
+    """
+    path = _index_path(app_or_path)
+    ix = open_index(path)
+    with _registry_lock:
+        lock = _search_locks.setdefault(path, threading.Lock())
+    with lock:
+        searcher = _searchers.get(path)
+        if searcher is None:
+            searcher = ix.searcher()
+        elif searcher.reader().generation() != ix.latest_generation():
+            # A new commit: open fresh readers. Not Searcher.refresh(): in Whoosh-Reloaded 2.7.5
+            # it reuses the old segment readers with their old deletion sets and keeps merged or
+            # cleared segments, so updated opinions come back twice (docs/search.md).
+            searcher.close()
+            searcher = ix.searcher()
+        _searchers[path] = searcher
+        yield searcher
+
+
+def close_all() -> None:
+    """Close every cached searcher and forget the indexes (tests, shutdown)."""
+    with _registry_lock:
+        for searcher in _searchers.values():
+            searcher.close()
+        _searchers.clear()
+        _indexes.clear()
+
+
+# -- the outbox -----------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What one apply_pending() run did."""
+
+    jobs: int = 0  # outbox rows applied and deleted
+    indexed: int = 0  # documents written (inserted or replaced)
+    deleted: int = 0  # documents removed (comment gone or not visible)
+    locked: bool = False  # another writer held the index lock: nothing more was applied
+
+    @property
+    def status(self) -> str:
+        """'locked', 'applied' or 'idle'."""
+        if self.locked:
+            return "locked"
+        return "applied" if self.jobs else "idle"
+
+
+def _writer(ix: FileIndex, *, wait: bool):
+    """A writer, or LockError at once (wait=False) or after LOCK_TIMEOUT seconds."""
+    timeout = LOCK_TIMEOUT if wait else 0.0
+    return ix.writer(timeout=timeout, delay=0.1, **WRITER_OPTIONS)
+
+
+def _abandon(writer) -> None:
+    """Give up a writer after a failure without committing, and above all release its lock."""
+    try:
+        if not writer.is_closed:
+            writer.cancel()
+    except Exception:
+        log.exception("cancelling the index writer failed; releasing its lock")
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            with suppress(Exception):
+                lock.release()
+
+
+def apply_pending(limit: int | None = None, *, wait: bool = False) -> SyncReport:
+    """Apply outbox jobs, oldest first, in batches; each batch is committed to the index
+    before its jobs are deleted from the database.
+
+    Jobs for the same comment collapse into one write of the comment's current state: the
+    row decides, not the job's action. With wait=False a held lock returns at once with
+    report.locked; with wait=True the lock is awaited up to LOCK_TIMEOUT. A failure while
+    writing cancels the Whoosh writer and raises, leaving every job of the batch in place.
+    """
+    report = SyncReport()
+    ix = open_index()
+    with Session(db.engine) as session:
+        while limit is None or report.jobs < limit:
+            size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.jobs)
+            jobs = session.execute(
+                select(IndexJob.id, IndexJob.comment_id).order_by(IndexJob.id).limit(size)
+            ).all()
+            if not jobs:
+                break
+            try:
+                writer = _writer(ix, wait=wait)
+            except LockError:
+                report.locked = True
+                break
+            comment_ids = sorted({job.comment_id for job in jobs})
+            try:
+                comments = {
+                    c.id: c
+                    for c in session.scalars(
+                        select(Comment).where(Comment.id.in_(comment_ids)).options(*_load_options())
+                    )
+                }
+                for comment_id in comment_ids:
+                    comment = comments.get(comment_id)
+                    if comment is not None and is_indexable(comment):
+                        writer.update_document(**document_for(comment))
+                        report.indexed += 1
+                    else:
+                        writer.delete_by_term("id", str(comment_id))
+                        report.deleted += 1
+                writer.commit()
+            except BaseException:
+                _abandon(writer)
+                raise
+            # Only now: if this fails, the jobs stay and are applied again (idempotent).
+            session.execute(delete(IndexJob).where(IndexJob.id.in_([job.id for job in jobs])))
+            session.commit()
+            session.expunge_all()
+            report.jobs += len(jobs)
+    return report
+
+
+def try_sync_after_commit(limit: int = SYNC_LIMIT) -> SyncReport | None:
+    """Call after a request committed a change to comments: apply pending jobs now if the
+    index is free, never wait for its lock and never raise into the request."""
+    if not current_app.config.get("SEARCH_SYNC_ON_COMMIT", True):
+        return None
+    try:
+        report = apply_pending(limit, wait=False)
+    except Exception:
+        log.exception("search index sync failed; the jobs stay for the next sync")
+        return None
+    if report.locked:
+        log.info("search index busy; %d jobs applied, the rest waits", report.jobs)
+    return report
+
+
+def rebuild(batch_size: int = 1000) -> int:
+    """Rebuild the whole index from the database; return the number of documents.
+
+    One writer adds every visible comment and commits with CLEAR, which swaps the new segment
+    in for all old ones at once: searchers see the old index until then. Jobs that existed at
+    the start are deleted afterwards; later ones stay for the next sync.
+    """
+    path = _index_path()
+    if _has_index(path) and not _schema_current(path):
+        with _registry_lock:
+            _forget(path)
+            _create(path, replace=True)
+    ix = open_index(path)
+    count = 0
+    with Session(db.engine) as session:
+        last_job = session.scalar(select(func.max(IndexJob.id)))
+        writer = _writer(ix, wait=True)
+        try:
+            last_id = 0
+            while True:
+                comments = session.scalars(
+                    select(Comment)
+                    .where(indexable_clause(), Comment.id > last_id)
+                    .order_by(Comment.id)
+                    .limit(batch_size)
+                    .options(*_load_options())
+                ).all()
+                if not comments:
+                    break
+                for comment in comments:
+                    writer.add_document(**document_for(comment))
+                count += len(comments)
+                last_id = comments[-1].id
+                session.expunge_all()
+            writer.commit(mergetype=CLEAR)
+        except BaseException:
+            _abandon(writer)
+            raise
+        if last_job is not None:
+            session.execute(delete(IndexJob).where(IndexJob.id <= last_job))
+            session.commit()
+    return count
+
+
+def status() -> dict:
+    """Documents in the index, comments that should be in it, jobs waiting, and in_sync."""
+    path = _index_path()
+    ix = open_index(path)
+    documents = ix.doc_count()
+    expected = db.session.scalar(select(func.count(Comment.id)).where(indexable_clause()))
+    pending = db.session.scalar(select(func.count(IndexJob.id)))
+    schema_current = _schema_current(path)
+    return {
+        "documents": documents,
+        "expected": expected,
+        "pending": pending,
+        "schema_current": schema_current,
+        "in_sync": schema_current and pending == 0 and documents == expected,
+    }

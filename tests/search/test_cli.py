@@ -1,0 +1,50 @@
+"""`flask search sync | rebuild | status`, invoked on the group (registered by create_app)."""
+
+import shutil
+
+from portal.search.cli import search_cli
+from portal.search.index import apply_pending, open_index
+
+
+def test_status_sync_and_rebuild(app, runner, add_comment):
+    result = runner.invoke(search_cli, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "In sync." in result.output
+
+    add_comment("垃圾分类")
+    add_comment("物业费")
+    result = runner.invoke(search_cli, ["status"])
+    assert result.exit_code == 1
+    assert "Pending jobs:           2" in result.output
+    assert "flask search sync" in result.output
+
+    result = runner.invoke(search_cli, ["sync"])
+    assert result.exit_code == 0, result.output
+    assert "Applied 2 jobs: 2 documents written, 0 removed." in result.output
+    assert runner.invoke(search_cli, ["status"]).exit_code == 0
+
+    shutil.rmtree(app.config["INDEX_DIR"])
+    result = runner.invoke(search_cli, ["status"])
+    assert result.exit_code == 1
+    assert "Documents in the index: 0" in result.output
+    assert "flask search rebuild" in result.output
+
+    result = runner.invoke(search_cli, ["rebuild"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Indexed 2 opinions in ")
+    assert runner.invoke(search_cli, ["status"]).exit_code == 0
+
+
+def test_sync_reports_a_lock_that_outlasts_the_wait(app, runner, add_comment, monkeypatch):
+    from portal.search import index
+
+    add_comment("电梯")
+    monkeypatch.setattr(index, "LOCK_TIMEOUT", 0.2)
+    writer = open_index().writer()
+    try:
+        result = runner.invoke(search_cli, ["sync"])
+    finally:
+        writer.cancel()
+    assert result.exit_code == 1
+    assert "stayed locked" in result.output
+    assert apply_pending().jobs == 1
