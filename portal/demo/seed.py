@@ -130,6 +130,13 @@ ONLINE_OPINIONS = {
     ],
 }
 
+# A small letter-writing campaign: the same text, lightly edited, from several people.
+CAMPAIGN = (
+    "我们小区居民一致认为，第四十四条对个人违规投放的罚款过重，"
+    "建议改为首次违规给予劝导，拒不改正的再处以罚款。"
+)
+CAMPAIGN_VARIANTS = ("", "请采纳。", "谢谢！", "望认真考虑。", "恳请修改。", "")
+
 LIAISON_OPINIONS = [
     (14, "amend", "resident", 6, "座谈中多位居民提出，快递包装回收点应设在小区出入口附近。"),
     (21, "amend", "resident", 11, "建议定时定点投放的时间段由业主大会结合小区实际确定。"),
@@ -201,6 +208,16 @@ def seed_activity() -> int:
                     response=response,
                     publish=True,
                 )
+    for n, suffix in enumerate(CAMPAIGN_VARIANTS):
+        data = CommentInput(
+            body=CAMPAIGN + suffix,
+            stance=Stance.amend,
+            target="article-44",
+            identity=Identity.resident,
+        )
+        when = open_draft.opens_at + timedelta(days=2, hours=n)
+        submit_comment(open_draft, data, client=ClientInfo(f"203.0.113.{n + 20}", "demo"), now=when)
+        created += 1
     closed.status = DraftStatus.closed
     point = next(p for p in points if p.code == "JZ-M02")
     staff = drafter  # the demo batch is recorded as entered by the drafting team's import
@@ -244,6 +261,9 @@ def seed_activity() -> int:
         response=DECISIONS[0][1],
         publish=True,
     )
+    from portal.review.clustering import recluster_draft
+
+    recluster_draft(open_draft.id)
     return created + len(opinions)
 
 

@@ -471,14 +471,13 @@ def clusters(slug: str):
 
     draft = _draft(slug)
     opinions, distinct = clustering.cluster_counts(draft.id)
-    form = ClusterDecisionForm()
     return render_template(
         "review/clusters.html",
         draft=draft,
         clusters=clustering.clusters_for_draft(draft.id),
         opinions=opinions,
         distinct=distinct,
-        form=form,
+        form_for=lambda cluster_id: ClusterDecisionForm(prefix=f"cluster{cluster_id}"),
         confirm=ConfirmForm(),
     )
 
@@ -512,7 +511,7 @@ def cluster_decide(cluster_id: int):
 
     cluster = db.session.get(DuplicateCluster, cluster_id) or abort(404)
     draft = db.session.get(Draft, cluster.draft_id)
-    form = ClusterDecisionForm()
+    form = ClusterDecisionForm(prefix=f"cluster{cluster.id}")
     if form.validate_on_submit():
         try:
             changed = clustering.apply_decision_to_cluster(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -238,7 +239,13 @@ def load_jieba():
     if _jieba is None:
         with _jieba_lock:
             if _jieba is None:
-                import jieba
+                with warnings.catch_warnings():
+                    # jieba imports pkg_resources; once pygal (the charts) is imported, its
+                    # import hook makes that import warn. Harmless, and only at import time.
+                    warnings.filterwarnings(
+                        "ignore", "PluginImportFixer.find_spec", category=ImportWarning
+                    )
+                    import jieba
 
                 jieba.setLogLevel(logging.WARNING)
                 logging.getLogger("jieba").setLevel(logging.WARNING)

@@ -68,7 +68,10 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app, demo) -> Iterator[LiveServer]:
-    """The app served on a free loopback port, with the demo data loaded."""
+    """The app served on a free loopback port, with the demo data loaded and indexed."""
+    from portal.search.index import apply_pending
+
+    apply_pending(wait=True)
     server = LiveServer(app).start()
     yield server
     server.stop()

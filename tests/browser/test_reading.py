@@ -26,7 +26,9 @@ def test_read_a_draft_jump_to_article_switch_language(page_factory, artifacts):
     expect(article).to_be_focused()
 
     # Switch to English: the page stays, its interface changes language.
+    page.wait_for_load_state()  # Bootstrap's collapse script is attached
     page.get_by_role("button", name="展开菜单").click()
+    expect(page.locator("#nav-main")).to_have_class(re.compile(r"\bshow\b"))  # done opening
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Contents")).to_be_visible()

@@ -167,7 +167,11 @@ def test_clusters_and_one_click_suggestions(app, make_user):
     cluster = db.session.scalar(db.select(DuplicateCluster))
     client.post(
         f"/review/clusters/{cluster.id}/decide",
-        data={"decision": "not_adopted", "response": "经研究未采纳。", "publish": "y"},
+        data={
+            f"cluster{cluster.id}-decision": "not_adopted",
+            f"cluster{cluster.id}-response": "经研究未采纳。",
+            f"cluster{cluster.id}-publish": "y",
+        },
     )
     db.session.expire_all()
     decided = db.session.scalars(
