@@ -43,18 +43,9 @@ class PointForm(FlaskForm):
             raise ValidationError(_l("这个编号已被使用。"))
 
     def to_data(self) -> dict:
-        names = (
-            "code",
-            "name",
-            "name_en",
-            "level",
-            "district",
-            "district_en",
-            "address",
-            "contact_name",
-            "contact_phone",
-        )
-        return {name: getattr(self, name).data for name in names}
+        from portal.admin.services import POINT_FIELDS
+
+        return {name: getattr(self, name).data for name in POINT_FIELDS}
 
 
 class StaffForm(FlaskForm):

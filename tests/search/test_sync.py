@@ -304,3 +304,12 @@ def test_the_python_and_sql_visibility_rules_agree(app, draft, add_comment, add_
     in_sql = set(db.session.scalars(select(Comment.id).where(indexable_clause())))
     assert {c.id for c in rows if is_indexable(c)} == in_sql
     assert len(in_sql) == 3
+
+
+def test_sync_after_commit_can_be_turned_off(app, add_comment, monkeypatch):
+    from flask import current_app
+
+    add_comment("扬尘")
+    monkeypatch.setitem(current_app.config, "SEARCH_SYNC_ON_COMMIT", False)
+    assert try_sync_after_commit() is None
+    assert pending() == 1
