@@ -61,9 +61,9 @@ def _client() -> comments.ClientInfo:
 
 def _sync_index() -> None:
     """The opinion is committed; the index follows without ever making the citizen wait."""
-    from portal.search.index import try_sync_after_commit
+    from portal.search import get_backend
 
-    try_sync_after_commit()
+    get_backend().sync_after_commit()
 
 
 def _remember_receipt(code: str) -> None:

@@ -368,9 +368,9 @@ def submission_submit(submission_id: int):
 
 
 def _sync_index() -> None:
-    from portal.search.index import try_sync_after_commit
+    from portal.search import get_backend
 
-    try_sync_after_commit()
+    get_backend().sync_after_commit()
 
 
 @bp.route("/feedback")

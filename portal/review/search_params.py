@@ -42,7 +42,7 @@ def _member(enum_cls, value: str | None, extra=()) -> str | None:
 
 
 def params_from(args: MultiDict, draft: Draft):
-    from portal.search.query import SearchParams
+    from portal.search import SearchParams
 
     return SearchParams(
         q=(args.get("q") or "").strip()[:500],

@@ -30,6 +30,7 @@ from portal.review.forms import (
     MergeForm,
     TemplateForm,
 )
+from portal.search import get_backend
 
 PAGE_SIZE = 50
 PER_PAGE = 20
@@ -55,9 +56,7 @@ def _draft(slug: str) -> Draft:
 
 
 def _sync_index() -> None:
-    from portal.search.index import try_sync_after_commit
-
-    try_sync_after_commit()
+    get_backend().sync_after_commit()
 
 
 @bp.route("/")
@@ -157,12 +156,10 @@ def _load(ids: list[int]) -> list[Comment]:
 @bp.route("/drafts/<slug>/search")
 @staff_required
 def search(slug: str):
-    from portal.search.query import search as run_search
-
     draft = _draft(slug)
     params = search_params.params_from(request.args, draft)
     page = max(1, request.args.get("page", 1, type=int))
-    result = run_search(params, page=page, per_page=PER_PAGE)
+    result = get_backend().search(params, page=page, per_page=PER_PAGE)
     categories = review.categories_for(draft)
     db.session.commit()  # the default categories, created on first use
     form = BulkForm(
@@ -245,9 +242,8 @@ def bulk(slug: str):
 
 
 def _all_matching_ids(draft, query_args) -> list[int]:
-    from portal.search.query import matching_ids
-
-    return matching_ids(search_params.params_from(query_args, draft), limit=MAX_BULK)
+    params = search_params.params_from(query_args, draft)
+    return get_backend().matching_ids(params, limit=MAX_BULK)
 
 
 def _apply_bulk(form: BulkForm, draft: Draft, items, categories):

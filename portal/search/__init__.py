@@ -1,1 +1,6 @@
-"""Search over all opinions: Whoosh schema, Chinese analyzer, outbox sync, query building."""
+"""Search over all opinions. Callers use get_backend() (backend.py); Whoosh lives behind it."""
+
+from portal.search.backend import SearchBackend, get_backend
+from portal.search.query import SearchParams, SearchResult
+
+__all__ = ["SearchBackend", "SearchParams", "SearchResult", "get_backend"]

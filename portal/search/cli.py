@@ -13,9 +13,9 @@ search_cli = AppGroup(
 @search_cli.command("sync")
 def sync_command():
     """Apply all pending index jobs, waiting for the index lock if another writer holds it."""
-    from portal.search.index import apply_pending
+    from portal.search import get_backend
 
-    report = apply_pending(wait=True)
+    report = get_backend().apply_pending(wait=True)
     click.echo(
         f"Applied {report.jobs} jobs: {report.indexed} documents written, {report.deleted} removed."
     )
@@ -27,19 +27,19 @@ def sync_command():
 @search_cli.command("rebuild")
 def rebuild_command():
     """Rebuild the whole index from the database."""
-    from portal.search.index import rebuild
+    from portal.search import get_backend
 
     started = time.perf_counter()
-    count = rebuild()
+    count = get_backend().rebuild()
     click.echo(f"Indexed {count} opinions in {time.perf_counter() - started:.1f} s.")
 
 
 @search_cli.command("status")
 def status_command():
     """Show documents, comments to index and pending jobs; exit code 1 when out of sync."""
-    from portal.search.index import status
+    from portal.search import get_backend
 
-    info = status()
+    info = get_backend().status()
     click.echo(f"Documents in the index: {info['documents']}")
     click.echo(f"Opinions to index:      {info['expected']}")
     click.echo(f"Pending jobs:           {info['pending']}")

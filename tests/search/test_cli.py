@@ -48,3 +48,33 @@ def test_sync_reports_a_lock_that_outlasts_the_wait(app, runner, add_comment, mo
     assert result.exit_code == 1
     assert "stayed locked" in result.output
     assert apply_pending().jobs == 1
+
+
+def test_views_reach_the_engine_only_through_the_backend_interface():
+    """A second engine plugs in behind portal.search.backend without touching any caller."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "portal"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if "search" in path.relative_to(root).parts[:1]:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^\s*(from|import) whoosh", text, re.M) or re.search(
+            r"portal\.search\.(index|query|analysis)", text
+        ):
+            offenders.append(str(path.relative_to(root)))
+    assert not offenders
+
+
+def test_unknown_backend_is_a_clear_error(app):
+    import pytest
+
+    from portal.search import get_backend
+
+    from flask import current_app
+
+    current_app.config["SEARCH_BACKEND"] = "elastic"
+    with pytest.raises(RuntimeError, match="unknown SEARCH_BACKEND 'elastic'"):
+        get_backend()
