@@ -41,12 +41,13 @@ def _member(enum_cls, value: str | None, extra=()) -> str | None:
     return value if value in allowed else None
 
 
-def params_from(args: MultiDict, draft: Draft):
+def params_from(args: MultiDict, draft: Draft | None):
+    """Search parameters from the URL; without a draft, the draft is one more filter."""
     from portal.search import SearchParams
 
     return SearchParams(
         q=(args.get("q") or "").strip()[:500],
-        draft_id=draft.id,
+        draft_id=draft.id if draft is not None else _int(args.get("draft")),
         article=_int(args.get("article")),
         chapter=_int(args.get("chapter")),
         category_ids=[int(v) for v in args.getlist("category") if v.isdigit()],

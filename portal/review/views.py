@@ -193,6 +193,25 @@ def search(slug: str):
     )
 
 
+@bp.route("/search")
+@staff_required
+def search_all():
+    """Every opinion on every draft; the draft is a facet like the others."""
+    params = search_params.params_from(request.args, None)
+    page = max(1, request.args.get("page", 1, type=int))
+    result = get_backend().search(params, page=page, per_page=PER_PAGE)
+    drafts_by_id = {d.id: d for d in db.session.scalars(select(Draft))}
+    return render_template(
+        "review/search_all.html",
+        params=params,
+        result=result,
+        items=_load(result.ids),
+        drafts_by_id=drafts_by_id,
+        args=request.args,
+        url_args=search_params.url_args,
+    )
+
+
 @bp.route("/drafts/<slug>/bulk", methods=["POST"])
 @staff_required
 def bulk(slug: str):

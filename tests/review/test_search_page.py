@@ -183,3 +183,21 @@ def test_clusters_and_one_click_suggestions(app, make_user):
     client.post(f"/review/comments/{other.id}/accept", data={"kind": "article", "value": "3"})
     db.session.expire_all()
     assert db.session.get(Comment, other.id).article_number == 3
+
+
+def test_search_across_drafts_has_a_draft_facet(app, make_user):
+    seed()
+    other = make_draft(slug="other-draft")
+    submit_comment(
+        other,
+        CommentInput(body="另一部草案的垃圾分类意见", target="draft"),
+        client=ClientInfo("192.0.2.99", "t"),
+    )
+    db.session.commit()
+    apply_pending(wait=True)
+    client = drafter_client(app, make_user)
+    page = client.get("/review/search?q=垃圾分类").get_data(as_text=True)
+    assert "找到 3 条意见" in page
+    assert f"draft={other.id}" in page  # the draft facet narrows
+    narrowed = client.get(f"/review/search?q=垃圾分类&draft={other.id}").get_data(as_text=True)
+    assert "找到 1 条意见" in narrowed

@@ -70,10 +70,9 @@ def test_views_reach_the_engine_only_through_the_backend_interface():
 
 def test_unknown_backend_is_a_clear_error(app):
     import pytest
+    from flask import current_app
 
     from portal.search import get_backend
-
-    from flask import current_app
 
     current_app.config["SEARCH_BACKEND"] = "elastic"
     with pytest.raises(RuntimeError, match="unknown SEARCH_BACKEND 'elastic'"):
