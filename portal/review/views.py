@@ -15,6 +15,7 @@ from portal.models import (
     CommentStatus,
     Decision,
     Draft,
+    LiaisonPoint,
     ResponseTemplate,
     comment_categories,
 )
@@ -181,6 +182,7 @@ def search(slug: str):
         result=result,
         items=items,
         suggestions=suggest.suggestions_for(items, draft, model=model),
+        points={p.code: p for p in db.session.scalars(select(LiaisonPoint))},
         model=model,
         distinct=distinct,
         opinions=opinions,

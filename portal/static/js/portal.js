@@ -70,8 +70,17 @@
     });
   }
 
+  // On a phone the table of contents starts folded, so the text comes first.
+  function foldContentsOnPhones() {
+    var box = document.querySelector("details.toc-box");
+    if (box && window.matchMedia("(max-width: 575.98px)").matches && !window.location.hash) {
+      box.removeAttribute("open");
+    }
+  }
+
   window.addEventListener("hashchange", focusTarget);
   document.addEventListener("DOMContentLoaded", function () {
+    foldContentsOnPhones();
     focusTarget();
     setUpCounters();
     setUpReceipt();
