@@ -201,3 +201,25 @@ def test_search_across_drafts_has_a_draft_facet(app, make_user):
     assert f"draft={other.id}" in page  # the draft facet narrows
     narrowed = client.get(f"/review/search?q=垃圾分类&draft={other.id}").get_data(as_text=True)
     assert "找到 1 条意见" in narrowed
+
+
+def test_pagination_keeps_the_filters(app, make_user):
+    draft = make_draft()
+    for n in range(25):
+        submit_comment(
+            draft,
+            CommentInput(body=f"第{n}号关于分类的意见", target="draft"),
+            client=ClientInfo(f"198.51.100.{n + 1}", "t"),
+        )
+    db.session.commit()
+    apply_pending(wait=True)
+    client = drafter_client(app, make_user)
+    first = client.get("/review/drafts/test-draft/search?q=分类&sort=newest").get_data(as_text=True)
+    assert "1 / 2" in first
+    assert (
+        "page=2" in first
+        and "sort=newest"
+        in first.split("page=2")[0].rsplit("href", 1)[-1] + first.split("page=2")[1].split('"')[0]
+    )
+    second = client.get("/review/search?q=分类&page=2").get_data(as_text=True)
+    assert "2 / 2" in second and "page=1" in second
