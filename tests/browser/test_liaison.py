@@ -104,3 +104,60 @@ def test_point_submits_batch_and_sees_decision(page_factory, artifacts, viewport
     item = staff.locator(".feedback-item").filter(has_text="快递包装回收箱")
     expect(item.locator(".decision")).to_have_text("采纳")
     expect(item.locator(".response-text")).to_contain_text("回收设施")
+
+
+def test_point_journey_in_english_on_a_phone(page_factory):
+    staff = page_factory(viewport=PHONE)
+    staff.goto("/login?lang=en")
+    staff.get_by_label("E-mail or mobile number").fill("liaison@example.org")
+    staff.get_by_label("Password", exact=True).fill("liaison-demo-2026")
+    staff.get_by_role("button", name="Log in").click()
+    staff.goto("/liaison/")
+    assignment = staff.locator(".assignment").filter(has_text="Waste Sorting")
+    expect(assignment.get_by_text("Focus questions")).to_be_visible()
+    assignment.get_by_role("link", name="New batch of opinions").click()
+
+    staff.get_by_label("How collected").select_option("visit")
+    staff.get_by_label("Date").fill("2026-11-19")
+    staff.get_by_label("Participants").fill("5")
+    staff.get_by_role("button", name="Save").click()
+    expect(staff.get_by_role("heading", name="Batch of opinions")).to_be_visible()
+
+    staff.get_by_label("Opinion", exact=True).fill("商户建议第三十五条给小餐馆留出过渡期。")
+    staff.get_by_label("Number of people").fill("4")
+    staff.get_by_role("button", name="Add opinion").click()
+    expect(staff.locator("table.opinions tbody tr")).to_have_count(1)
+    expect(staff.locator("table.opinions")).to_contain_text("Article 35")
+
+    staff.locator("#attach-file").set_input_files(
+        files=[
+            {
+                "name": "visit-notes.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n% notes of the visits\n",
+            }
+        ]
+    )
+    staff.get_by_role("button", name="Upload attachment").click()
+    expect(staff.get_by_role("link", name="visit-notes.pdf")).to_be_visible()
+    staff.get_by_role("button", name="Submit this batch").click()
+    expect(staff.get_by_role("status").filter(has_text="Submitted; receipt code")).to_be_visible()
+
+    drafter = page_factory(viewport=DESKTOP)
+    drafter.goto("/login?lang=en")
+    drafter.get_by_label("E-mail or mobile number").fill("drafter@example.org")
+    drafter.get_by_label("Password", exact=True).fill("drafter-demo-2026")
+    drafter.get_by_role("button", name="Log in").click()
+    drafter.goto("/review/drafts/laji-fenlei/comments")
+    drafter.get_by_role("link", name=re.compile("过渡期")).click()
+    drafter.get_by_label("Decision").select_option("not_adopted")
+    drafter.get_by_label("Response", exact=True).fill("过渡期已在第五十一条中统一规定。")
+    drafter.get_by_label(
+        "Publish the response (the commenter sees it with the tracking code)"
+    ).check()
+    drafter.get_by_role("button", name="Save").click()
+
+    staff.goto("/liaison/feedback")
+    item = staff.locator(".feedback-item").filter(has_text="过渡期")
+    expect(item.locator(".decision")).to_have_text("Not adopted")
+    expect(item).to_contain_text("raised by 4 people")
