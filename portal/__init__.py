@@ -48,7 +48,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import errors
+    from portal import api, errors
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.comments import bp as comments_bp
@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(liaison_bp)
     app.register_blueprint(admin_bp)
+    api.init_app(app)
     errors.init_app(app)
 
 

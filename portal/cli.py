@@ -87,3 +87,39 @@ def list_points_command():
     """List liaison points."""
     for point in db.session.scalars(select(LiaisonPoint).order_by(LiaisonPoint.code)):
         click.echo(f"{point.code:8} {point.level.value:10} {point.district:6} {point.name}")
+
+
+@portal_cli.command("create-token")
+@click.argument("login")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+def create_token_command(login, name):
+    """Create a personal API token for an account; the token is printed once, never stored."""
+    from portal.auth import tokens
+    from portal.auth.services import find_by_login
+
+    user = find_by_login(login)
+    if user is None:
+        raise click.UsageError(f"No account {login!r}.")
+    try:
+        token, secret = tokens.create_token(user, name)
+    except tokens.TokenError as error:
+        raise click.UsageError(f"Cannot create a token: {error.code}.") from error
+    db.session.commit()
+    click.echo(f"Token {token.prefix}… for {user.email or user.phone} ({user.role.value}):")
+    click.echo(secret)
+    click.echo("Store it now: it cannot be shown again. Revoke it in the account's settings.")
+
+
+@portal_cli.command("revoke-token")
+@click.argument("prefix")
+def revoke_token_command(prefix):
+    """Revoke the API token that starts with PREFIX (as shown in the settings page)."""
+    from portal.auth import tokens
+    from portal.models import ApiToken
+
+    matches = list(db.session.scalars(select(ApiToken).where(ApiToken.prefix == prefix[:12])))
+    if len(matches) != 1:
+        raise click.UsageError(f"{len(matches)} tokens start with {prefix!r}; give 12 characters.")
+    tokens.revoke_token(matches[0], matches[0].user)
+    db.session.commit()
+    click.echo(f"Token {matches[0].prefix}… revoked.")

@@ -39,6 +39,18 @@ class DefaultConfig:
     # Number of proxies in front of the app whose X-Forwarded-For is trusted (0: none).
     PROXY_FIX_X_FOR = 0
 
+    # The JSON API: per client address, and per token on top; bodies above this are refused.
+    API_RATE_LIMIT = "120 per minute; 2000 per hour"
+    API_TOKEN_RATE_LIMIT = "300 per minute; 10000 per hour"  # noqa: S105 (a limit)
+    API_MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    API_MAX_OPINIONS = 2000  # opinions in one submission sent through the API
+    # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json.
+    API_TITLE = "Legislative consultation portal API"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -70,6 +82,8 @@ _ENV_SETTINGS = {
     "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v.lower() in {"1", "true", "yes"}),
     "COMMENT_RATE_LIMIT": ("COMMENT_RATE_LIMIT", str),
     "COMMENT_ACCOUNT_RATE_LIMIT": ("COMMENT_ACCOUNT_RATE_LIMIT", str),
+    "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "API_TOKEN_RATE_LIMIT": ("API_TOKEN_RATE_LIMIT", str),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
 }
 

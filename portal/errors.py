@@ -1,10 +1,11 @@
-"""Error pages in the visitor's language; server errors roll the session back."""
+"""Error pages in the visitor's language (problem+json under /api/); 5xx roll the session back."""
 
 from flask import Flask, render_template
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from portal.api import is_api_request, problems
 from portal.extensions import db
 
 # Codes that get their own page; anything else falls back to the generic one.
@@ -19,6 +20,8 @@ def init_app(app: Flask) -> None:
         if code >= 500:
             # Unhandled exceptions arrive here as InternalServerError (outside testing).
             db.session.rollback()
+        if is_api_request():
+            return problems.from_http_exception(error)
         response = render_template("errors/error.html", code=code, known=code in PAGES)
         return response, code
 
@@ -28,5 +31,7 @@ def init_app(app: Flask) -> None:
         """The database is locked, gone or out of connections: nothing was saved, say so."""
         db.session.rollback()
         app.logger.warning("Database unavailable: %s", error)
+        if is_api_request():
+            return problems.problem(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         page = render_template("errors/error.html", code=503, known=True)
         return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

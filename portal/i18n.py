@@ -18,6 +18,12 @@ def select_locale() -> str:
     wanted = request.args.get("lang")
     if wanted in supported:
         return wanted
+    from portal.api import is_api_request
+
+    if is_api_request():
+        # Programs say what they want in Accept-Language; the API never uses the session.
+        best = request.accept_languages.best_match(["zh", "en"], default="zh")
+        return "en" if best == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get(LOCALE_COOKIE)
     if chosen in supported:
         return chosen
@@ -62,6 +68,10 @@ def init_app(app: Flask) -> None:
     def remember_requested_language() -> None:
         # A shared link with ?lang=en keeps the visitor in English on the next pages too.
         wanted = request.args.get("lang")
+        from portal.api import is_api_request
+
+        if is_api_request():
+            return
         if wanted in app.config["LANGUAGES"] and session.get(LOCALE_COOKIE) != wanted:
             session[LOCALE_COOKIE] = wanted
 

@@ -21,6 +21,18 @@ def clean_text(value: str | None) -> str:
     return _CONTROL.sub("", text).strip()
 
 
+# Contact details a commenter may have typed into the text itself: masked wherever opinions are
+# shown to the public or put into a report (the report's excerpts, the results page).
+_PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def mask_contacts(text: str | None) -> str:
+    """138****1234 and z***@example.org for phone numbers and e-mail addresses in a text."""
+    text = _PHONE.sub(r"\1****\2", text or "")
+    return _EMAIL.sub(r"\1***@\2", text)
+
+
 def multiline(value: str | None) -> Markup:
     """Escape plain text and keep its line breaks as <br>; bleach guarantees nothing else."""
     html = str(escape(value or "")).replace("\n", "<br>\n")
@@ -29,3 +41,4 @@ def multiline(value: str | None) -> Markup:
 
 def init_app(app) -> None:
     app.jinja_env.filters["multiline"] = multiline
+    app.jinja_env.filters["mask_contacts"] = mask_contacts

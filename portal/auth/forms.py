@@ -29,3 +29,12 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致。"))],
     )
     submit = SubmitField(_l("注册"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("用途"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("例如“联系点信息系统”，便于日后辨认和撤销。"),
+    )
+    submit = SubmitField(_l("生成令牌"))

@@ -13,6 +13,7 @@ from portal.drafts.parser import ParsedDraft
 from portal.extensions import db
 from portal.models import (
     Article,
+    Channel,
     Chapter,
     Comment,
     Draft,
@@ -122,6 +123,12 @@ def participation_by_article(draft_id: int) -> dict[int, Participation]:
         Comment.draft_id == draft_id, Comment.article_id.is_not(None)
     )
     return {row[0]: Participation(row[1], int(row[2])) for row in db.session.execute(query)}
+
+
+def participation_by_channel(draft_id: int) -> dict[Channel, Participation]:
+    query = _participation_query(Comment.channel).where(Comment.draft_id == draft_id)
+    found = {row[0]: Participation(row[1], int(row[2])) for row in db.session.execute(query)}
+    return {channel: found.get(channel, Participation()) for channel in Channel}
 
 
 def replace_text(draft: Draft, parsed: ParsedDraft, actor: User | None) -> None:

@@ -102,3 +102,36 @@ def published_opinions(slug: str):
 
     draft = drafts.get_public_draft(slug) or abort(404)
     return render_template("drafts/opinions.html", draft=draft, comments=published_comments(draft))
+
+
+@bp.route("/drafts/<slug>/results")
+def results_page(slug: str):
+    """A closed consultation's results, once the drafting team has published them."""
+    from portal.drafts import results
+
+    draft = drafts.get_public_draft(slug) or abort(404)
+    if draft.results_published_at is None:
+        abort(404)
+    return render_template(
+        "drafts/results.html", draft=draft, figures=results.figures(draft, with_responses=True)
+    )
+
+
+@bp.route("/drafts/<slug>/results/report.docx")
+def results_report(slug: str):
+    """The adoption report, public with the results (it never holds personal data)."""
+    import io
+
+    from flask import send_file
+
+    from portal.review.report import build_adoption_report, report_filename
+
+    draft = drafts.get_public_draft(slug) or abort(404)
+    if draft.results_published_at is None:
+        abort(404)
+    return send_file(
+        io.BytesIO(build_adoption_report(draft)),
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        as_attachment=True,
+        download_name=report_filename(draft),
+    )

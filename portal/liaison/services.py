@@ -61,6 +61,8 @@ class LiaisonError(ValueError):
         self.code = code
         self.field = field
         self.params = params
+        # add_opinions() puts every problem of a batch here, this one first.
+        self.all_errors: list[LiaisonError] = [self]
 
 
 # --- access -----------------------------------------------------------------------------
@@ -273,20 +275,23 @@ def add_opinions(submission: Submission, opinions: list[OpinionData], actor: Use
     """Add opinions to a batch that is still being built; all of them or none."""
     _require_editable(submission)
     articles = _article_numbers(submission.draft)
-    created = []
+    checked = []
+    problems: list[LiaisonError] = []
     for index, data in enumerate(opinions):
         body = clean_text(data.body)
-        if not body:
-            raise LiaisonError("empty_body", "body", index=index)
-        if len(body) > MAX_OPINION:
-            raise LiaisonError("body_too_long", "body", index=index, max=MAX_OPINION)
-        if not 1 <= data.raised_by <= MAX_RAISED_BY:
-            raise LiaisonError("raised_by_invalid", "raised_by", index=index)
         number = data.article
         if number is None and not data.article_fixed:
             number = detect_article(body, set(articles))
-        if number is not None and number not in articles:
-            raise LiaisonError("article_unknown", "article", index=index, number=number)
+        error = _opinion_problem(body, number, data.raised_by, set(articles), index)
+        if error is not None:
+            problems.append(error)
+        checked.append((data, body, number))
+    if problems:
+        # Every problem is reported at once (the API lists them per opinion); nothing is saved.
+        problems[0].all_errors = problems
+        raise problems[0]
+    created = []
+    for data, body, number in checked:
         article = articles.get(number) if number is not None else None
         comment = Comment(
             draft_id=submission.draft_id,
@@ -306,6 +311,20 @@ def add_opinions(submission: Submission, opinions: list[OpinionData], actor: Use
         created.append(comment)
     db.session.flush()
     return created
+
+
+def _opinion_problem(
+    body: str, number: int | None, raised_by: int, articles: set[int], index: int
+) -> LiaisonError | None:
+    if not body:
+        return LiaisonError("empty_body", "body", index=index)
+    if len(body) > MAX_OPINION:
+        return LiaisonError("body_too_long", "body", index=index, max=MAX_OPINION)
+    if not 1 <= raised_by <= MAX_RAISED_BY:
+        return LiaisonError("raised_by_invalid", "raised_by", index=index)
+    if number is not None and number not in articles:
+        return LiaisonError("article_unknown", "article", index=index, number=number)
+    return None
 
 
 def update_opinion(comment: Comment, data: OpinionData) -> None:

@@ -1,4 +1,4 @@
-"""Home page and language switch."""
+"""Home page, language switch, privacy notice and the Atom feed."""
 
 from flask import current_app, redirect, render_template, request, session, url_for
 
@@ -27,3 +27,10 @@ def set_language(code: str):
 @bp.route("/privacy")
 def privacy():
     return render_template("main/privacy.html")
+
+
+@bp.route("/feed.atom")
+def feed():
+    from portal.main.feed import build_feed
+
+    return current_app.response_class(build_feed(), mimetype="application/atom+xml")

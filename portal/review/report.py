@@ -32,6 +32,7 @@ from portal.models import (
     SubmissionStatus,
     utcnow,
 )
+from portal.sanitize import mask_contacts
 
 MAIN_POINTS = 5  # representative opinions per article
 RESPONSES = 5  # distinct published responses per article
@@ -40,9 +41,6 @@ ARTICLE_TEXT_CHARS = 60
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 BULLET_STYLE_ID = "ListBullet"  # "List Bullet" in python-docx's default template
-# Contact details a commenter may have typed into the text itself; masked in the excerpts.
-_PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 @dataclass
@@ -203,8 +201,7 @@ def responses(draft: Draft, article_id: int | None) -> list[tuple[Decision | Non
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """One line of at most `limit` characters, with phone numbers and e-mail addresses masked."""
     text = re.sub(r"\s+", " ", text).strip()
-    text = _PHONE.sub(r"\1****\2", text)
-    text = _EMAIL.sub(r"\1***@\2", text)
+    text = mask_contacts(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -412,8 +412,41 @@ def clause(slug: str, number: int | None):
 @bp.route("/drafts/<slug>/stats")
 @staff_required
 def stats(slug: str):
+    from portal.drafts import results
+
     draft = drafts.get_readable_draft(slug, current_user) or abort(404)
-    return render_template("review/stats.html", draft=draft, stats=review.draft_stats(draft))
+    return render_template(
+        "review/stats.html",
+        draft=draft,
+        stats=review.draft_stats(draft),
+        can_publish=results.can_publish(draft),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/drafts/<slug>/results", methods=["POST"])
+@staff_required
+def publish_results(slug: str):
+    """Publish (or withdraw) the consultation's results on the public results page."""
+    from portal.drafts import results
+
+    draft = drafts.get_readable_draft(slug, current_user) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if request.form.get("action") == "withdraw":
+        results.withdraw_results(draft, current_user)
+        db.session.commit()
+        flash(_("征求意见结果已撤回，公众不再能看到。"), "success")
+        return redirect(url_for("review.stats", slug=draft.slug))
+    try:
+        results.publish_results(draft, current_user)
+    except results.ResultsError:
+        db.session.rollback()
+        flash(_("征求意见结束后才能发布结果。"), "warning")
+        return redirect(url_for("review.stats", slug=draft.slug))
+    db.session.commit()
+    flash(_("征求意见结果已发布。"), "success")
+    return redirect(url_for("drafts.results_page", slug=draft.slug))
 
 
 @bp.route("/drafts/<slug>/charts/<name>.svg")

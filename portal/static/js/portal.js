@@ -36,7 +36,8 @@
       button.addEventListener("click", function () {
         var source = document.querySelector(button.getAttribute("data-copy"));
         if (!source || !navigator.clipboard) return;
-        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        var text = "value" in source ? source.value : source.textContent;
+        navigator.clipboard.writeText(text.trim()).then(function () {
           button.textContent = button.getAttribute("data-copied");
         });
       });

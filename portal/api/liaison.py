@@ -1,0 +1,214 @@
+"""Liaison points' endpoints: their assignments, sending a batch, the decisions on it."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_smorest import Blueprint, abort
+
+from portal.api.schemas import (
+    AssignmentListSchema,
+    PageArgs,
+    SubmissionListSchema,
+    SubmissionRequestSchema,
+    SubmissionSchema,
+)
+from portal.api.security import BEARER_SCHEME, api_user, limit, token_required
+from portal.comments.services import public_status
+from portal.drafts import services as drafts
+from portal.extensions import db
+from portal.liaison import services as liaison
+from portal.liaison.messages import error_message
+from portal.models import Identity, Role, Stance, Submission, SubmissionStatus
+
+blp = Blueprint(
+    "api_liaison",
+    __name__,
+    url_prefix="/api/v1",
+    description="For liaison points' staff, with their personal token.",
+)
+limit(blp)
+
+_COMMON = (
+    blp.alt_response(401, response="UNAUTHORIZED"),
+    blp.alt_response(403, response="FORBIDDEN"),
+    blp.alt_response(429, response="TOO_MANY_REQUESTS"),
+    blp.doc(security=[BEARER_SCHEME]),
+)
+
+
+def _documented(view):
+    for decorator in _COMMON:
+        view = decorator(view)
+    return view
+
+
+def _point():
+    user = api_user()
+    if user.liaison_point is None or not user.liaison_point.active:
+        abort(403, code="point_inactive", message=_("您所在的联系点已停用，不能再报送意见。"))
+    return user.liaison_point
+
+
+def submission_dict(submission: Submission) -> dict:
+    opinions = []
+    for comment in sorted(submission.comments, key=lambda c: c.id):
+        status = public_status(comment)
+        opinions.append(
+            {
+                "id": comment.id,
+                "body": comment.body,
+                "article": comment.article_number,
+                "stance": comment.stance.value,
+                "identity": comment.identity.value if comment.identity else None,
+                "raised_by": comment.raised_by,
+                "status": status.status.value,
+                "decision": status.decision.value if status.decision else None,
+                "response": status.response or None,
+            }
+        )
+    return {
+        "id": submission.id,
+        "draft": submission.draft.slug,
+        "liaison_point": submission.liaison_point.code,
+        "status": submission.status.value,
+        "method": submission.method.value,
+        "held_on": submission.held_on,
+        "place": submission.place,
+        "participants": submission.participants,
+        "summary": submission.summary,
+        "receipt_code": submission.receipt_code,
+        "submitted_at": submission.submitted_at,
+        "opinions": opinions,
+    }
+
+
+@blp.route("/assignments")
+@token_required(Role.liaison)
+@blp.response(200, AssignmentListSchema)
+@_documented
+def list_assignments():
+    """The drafts sent to the caller's point, most urgent first."""
+    views = liaison.assignments_for_point(_point())
+    return {
+        "items": [
+            {
+                "id": v.assignment.id,
+                "draft": v.assignment.draft.slug,
+                "draft_title": v.assignment.draft.title,
+                "due_on": v.assignment.due_on,
+                "focus_questions": v.assignment.focus_questions,
+                "state": v.state,
+                "submissions": v.submissions,
+            }
+            for v in views
+        ]
+    }
+
+
+@blp.route("/submissions", methods=["POST"])
+@token_required(Role.liaison)
+@blp.arguments(SubmissionRequestSchema)
+@blp.response(201, SubmissionSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@_documented
+def create_submission(data: dict):
+    """Send a batch with its opinions in one request: all of it is saved, or nothing.
+
+    The batch is submitted at once (locked, with a receipt code); errors name each opinion.
+    """
+    point = _point()
+    user = api_user()
+    maximum = current_app.config["API_MAX_OPINIONS"]
+    if len(data["opinions"]) > maximum:
+        message = _("一次最多报送 %(max)d 条意见，请分批报送。", max=maximum)
+        abort(422, code="too_many_opinions", message=message)
+    draft = drafts.get_public_draft(data["draft"])
+    if draft is None:
+        message = _("没有这部草案，或它尚未发布。")
+        errors = [{"field": "draft", "code": "draft_not_found", "detail": message}]
+        abort(422, code="draft_not_found", message=message, errors=errors)
+    meta = {key: data[key] for key in data if key not in ("draft", "opinions")}
+    opinions = [
+        liaison.OpinionData(
+            body=o["body"],
+            article=o.get("article"),
+            stance=Stance(o["stance"]),
+            identity=Identity(o["identity"]) if o.get("identity") else None,
+            raised_by=o["raised_by"],
+        )
+        for o in data["opinions"]
+    ]
+    try:
+        submission = liaison.create_submission(point, draft, meta, user)
+        liaison.add_opinions(submission, opinions, user)
+        liaison.submit(submission, user)
+    except liaison.LiaisonError as error:
+        db.session.rollback()
+        errors = []
+        for item in error.all_errors:
+            index = item.params.get("index")
+            field = item.field or ""
+            entry = {
+                "field": f"opinions.{index}.{field}" if index is not None else field,
+                "code": item.code,
+                "detail": error_message(item),
+            }
+            if index is not None:
+                entry["index"] = index
+            errors.append(entry)
+        abort(422, code=error.code, message=error_message(error), errors=errors)
+    db.session.commit()
+    from portal.search import get_backend
+
+    get_backend().sync_after_commit()
+    location = url_for("api_liaison.get_submission", submission_id=submission.id)
+    return submission_dict(submission), 201, {"Location": location}
+
+
+@blp.route("/submissions")
+@token_required(Role.liaison)
+@blp.arguments(PageArgs, location="query", as_kwargs=True)
+@blp.response(200, SubmissionListSchema)
+@_documented
+def list_submissions(page: int, per_page: int):
+    """The caller's point's batches, newest first."""
+    items = liaison.submissions_for_point(_point())
+    start = (page - 1) * per_page
+    return {
+        "items": [
+            {
+                "id": s.id,
+                "draft": s.draft.slug,
+                "status": s.status.value,
+                "method": s.method.value,
+                "held_on": s.held_on,
+                "opinions": len(s.comments),
+                "submitted_at": s.submitted_at,
+            }
+            for s in items[start : start + per_page]
+        ],
+        "page": page,
+        "per_page": per_page,
+        "total": len(items),
+        "pages": max(1, -(-len(items) // per_page)),
+    }
+
+
+@blp.route("/submissions/<int:submission_id>")
+@token_required(Role.liaison, Role.drafter, Role.admin)
+@blp.response(200, SubmissionSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@_documented
+def get_submission(submission_id: int):
+    """A batch with each opinion's detected article and, once published, decision and response.
+
+    Another point's batch answers 404, as if it did not exist.
+    """
+    submission = liaison.get_submission(api_user(), submission_id)
+    if submission is None or (
+        api_user().role != Role.liaison and submission.status != SubmissionStatus.submitted
+    ):
+        abort(404, code="submission_not_found")
+    return submission_dict(submission)
