@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.test_accessibility import assert_no_serious
 from tests.browser.test_liaison import log_in
 
 pytestmark = pytest.mark.browser
@@ -32,6 +33,7 @@ def test_results_published_and_read_on_a_phone_in_english(page_factory, artifact
         citizen.get_by_role("link", name="Download the adoption report (Word)").click()
     assert download.value.suggested_filename.endswith(".docx")
     citizen.screenshot(path=artifacts / "results-phone-en.png", full_page=True)
+    assert_no_serious(citizen, "results page")
 
     feed = citizen.request.get("/feed.atom?lang=en")
     assert feed.headers["content-type"].startswith("application/atom+xml")
