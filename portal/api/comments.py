@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, request, url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +51,15 @@ def receipt_dict(comment: Comment) -> dict:
     }
 
 
+def scoped_key(key: str | None, author, client: comments.ClientInfo) -> str | None:
+    """The caller's key, bound to the caller: another client choosing the same key (they are
+    chosen by outside systems, and may be guessable) never receives someone else's receipt."""
+    if not key:
+        return None
+    scope = f"user:{author.id}" if author is not None else comments.client_hash(client)
+    return "api:" + hashlib.sha256(f"{scope}\x1f{key}".encode()).hexdigest()[:60]
+
+
 def _client() -> comments.ClientInfo:
     return comments.ClientInfo(
         address=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")[:300]
@@ -75,6 +86,7 @@ def create_comment(data: dict, slug: str, idempotency_key: str | None = None):
     Anonymous unless a token is given (then the opinion belongs to the token's account).
     """
     author = api_user()
+    client = _client()
     draft = drafts.get_public_draft(slug)
     if draft is None:
         abort(404, code="draft_not_found")
@@ -89,11 +101,11 @@ def create_comment(data: dict, slug: str, idempotency_key: str | None = None):
         identity=Identity(data["identity"]) if data.get("identity") else None,
         district=data["district"],
         consent=data["consent"],
-        idempotency_key=idempotency_key or None,
+        idempotency_key=scoped_key(idempotency_key, author, client),
         channel=Channel.api,
     )
     try:
-        result = comments.submit_comment(draft, comment_input, author=author, client=_client())
+        result = comments.submit_comment(draft, comment_input, author=author, client=client)
         db.session.commit()
     except comments.CommentRejected as rejected:
         db.session.rollback()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
+from sqlalchemy.exc import IntegrityError
 
 from portal.api.schemas import (
     AssignmentListSchema,
+    IdempotencyHeader,
     PageArgs,
     SubmissionListSchema,
     SubmissionRequestSchema,
@@ -85,12 +87,18 @@ def submission_dict(submission: Submission) -> dict:
 
 @blp.route("/assignments")
 @token_required(Role.liaison)
+@blp.arguments(PageArgs, location="query", as_kwargs=True)
 @blp.response(200, AssignmentListSchema)
 @_documented
-def list_assignments():
+def list_assignments(page: int, per_page: int):
     """The drafts sent to the caller's point, most urgent first."""
     views = liaison.assignments_for_point(_point())
+    start = (page - 1) * per_page
     return {
+        "page": page,
+        "per_page": per_page,
+        "total": len(views),
+        "pages": max(1, -(-len(views) // per_page)),
         "items": [
             {
                 "id": v.assignment.id,
@@ -101,25 +109,30 @@ def list_assignments():
                 "state": v.state,
                 "submissions": v.submissions,
             }
-            for v in views
-        ]
+            for v in views[start : start + per_page]
+        ],
     }
 
 
 @blp.route("/submissions", methods=["POST"])
 @token_required(Role.liaison)
+@blp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
 @blp.arguments(SubmissionRequestSchema)
 @blp.response(201, SubmissionSchema)
+@blp.alt_response(200, schema=SubmissionSchema, description="A retry: the batch sent first.")
 @blp.alt_response(400, response="BAD_REQUEST")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @_documented
-def create_submission(data: dict):
+def create_submission(data: dict, idempotency_key: str | None = None):
     """Send a batch with its opinions in one request: all of it is saved, or nothing.
 
     The batch is submitted at once (locked, with a receipt code); errors name each opinion.
     """
     point = _point()
     user = api_user()
+    earlier = liaison.find_submission_by_key(point, idempotency_key)
+    if earlier is not None:
+        return submission_dict(earlier), 200
     maximum = current_app.config["API_MAX_OPINIONS"]
     if len(data["opinions"]) > maximum:
         message = _("一次最多报送 %(max)d 条意见，请分批报送。", max=maximum)
@@ -141,7 +154,9 @@ def create_submission(data: dict):
         for o in data["opinions"]
     ]
     try:
-        submission = liaison.create_submission(point, draft, meta, user)
+        submission = liaison.create_submission(
+            point, draft, meta, user, idempotency_key=idempotency_key
+        )
         liaison.add_opinions(submission, opinions, user)
         liaison.submit(submission, user)
     except liaison.LiaisonError as error:
@@ -159,7 +174,15 @@ def create_submission(data: dict):
                 entry["index"] = index
             errors.append(entry)
         abort(422, code=error.code, message=error_message(error), errors=errors)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two retries with the same key raced: answer with the batch that won.
+        db.session.rollback()
+        earlier = liaison.find_submission_by_key(point, idempotency_key)
+        if earlier is None:
+            raise
+        return submission_dict(earlier), 200
     from portal.search import get_backend
 
     get_backend().sync_after_commit()

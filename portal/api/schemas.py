@@ -153,7 +153,7 @@ class IdempotencyHeader(ma.Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
         validate=[validate.Length(min=8, max=64), validate.Regexp(r"^[A-Za-z0-9_.:-]+$")],
-        metadata={"description": "Retries with the same key return the first answer (200)."},
+        metadata={"description": "A retry with the same key returns the first answer (200)."},
     )
 
 
@@ -211,7 +211,7 @@ class AssignmentSchema(ma.Schema):
     submissions = fields.Integer(required=True)
 
 
-class AssignmentListSchema(ma.Schema):
+class AssignmentListSchema(PageSchema):
     items = fields.List(fields.Nested(AssignmentSchema), required=True)
 
 

@@ -202,7 +202,25 @@ def _check_counts(data: dict) -> None:
         raise LiaisonError("parts_exceed_total", "participants", total=total, parts=parts)
 
 
-def create_submission(point: LiaisonPoint, draft: Draft, data: dict, actor: User) -> Submission:
+def find_submission_by_key(point: LiaisonPoint, key: str | None) -> Submission | None:
+    """The point's batch sent earlier with this idempotency key, if any."""
+    if not key:
+        return None
+    return db.session.scalar(
+        select(Submission).where(
+            Submission.liaison_point_id == point.id, Submission.idempotency_key == key
+        )
+    )
+
+
+def create_submission(
+    point: LiaisonPoint,
+    draft: Draft,
+    data: dict,
+    actor: User,
+    *,
+    idempotency_key: str | None = None,
+) -> Submission:
     if not point.active:
         raise LiaisonError("point_inactive")
     if draft.status == DraftStatus.draft:
@@ -219,6 +237,7 @@ def create_submission(point: LiaisonPoint, draft: Draft, data: dict, actor: User
         assignment_id=assignment.id if assignment else None,
         created_by_id=actor.id,
         status=SubmissionStatus.draft,
+        idempotency_key=idempotency_key or None,
     )
     _apply_meta(submission, data)
     db.session.add(submission)

@@ -71,6 +71,10 @@ class Submission(db.Model):
     """One batch of opinions a liaison point collected for one draft (意见汇总表)."""
 
     __tablename__ = "submissions"
+    # A system retrying a batch sent through the API gets the first one back, per point.
+    __table_args__ = (
+        UniqueConstraint("liaison_point_id", "idempotency_key", name="uq_submissions_idempotency"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     liaison_point_id: Mapped[int] = mapped_column(
@@ -94,6 +98,7 @@ class Submission(db.Model):
         enum_type(SubmissionStatus), default=SubmissionStatus.draft, index=True
     )
     receipt_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -213,3 +213,15 @@ def test_api_rate_limit_per_address_and_per_token(app_factory, make_user):
     other = strict.test_client()
     assert other.get("/api/v1/drafts").status_code == 200
     assert other.get("/api/v1/drafts").status_code == 429
+
+
+def test_the_same_key_from_another_client_is_another_opinion(client):
+    make_draft()
+    headers = {"Idempotency-Key": "retry-0001"}
+    mine = client.post(URL, json=OPINION, headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    theirs = client.post(
+        URL, json=OPINION, headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+    )
+    assert mine.status_code == 201 and theirs.status_code == 201
+    assert mine.get_json()["tracking_code"] != theirs.get_json()["tracking_code"]
+    assert len(comments()) == 2

@@ -1,7 +1,9 @@
 """Public draft endpoints: lists, the text, the figures, and problem+json for what is missing."""
 
+import pytest
+
 from portal.extensions import db
-from portal.models import DraftStatus
+from portal.models import DraftStatus, Role
 from tests.drafts.test_views import make_draft
 
 
@@ -110,3 +112,14 @@ def test_stats_count_channels_and_articles_and_hide_decisions_until_published(cl
     stats = client.get("/api/v1/drafts/test-draft/stats").get_json()
     decisions = {d["decision"]: d["comments"] for d in stats["decisions"]}
     assert decisions["adopted"] == 1 and decisions["none"] == 2
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_public_endpoints_answer_every_role(client, make_user, make_point, token_for, auth, role):
+    make_draft()
+    headers = {}
+    if role is not None:
+        point = make_point() if role == Role.liaison else None
+        headers = auth(token_for(make_user(role, point=point)))
+    for path in ("/api/v1/drafts", "/api/v1/drafts/test-draft", "/api/v1/drafts/test-draft/stats"):
+        assert client.get(path, headers=headers).status_code == 200, (role, path)

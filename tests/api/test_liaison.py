@@ -213,3 +213,24 @@ def test_revoked_token_and_inactive_point_are_refused(client, staff, open_draft)
     db.session.commit()
     response = client.get("/api/v1/assignments", headers=staff["west"])
     assert response.status_code == 401 and response.get_json()["code"] == "invalid_token"
+
+
+def test_a_retried_batch_with_the_same_key_is_saved_once(client, staff, open_draft):
+    headers = {**staff["east"], "Idempotency-Key": "forum-2026-11-20"}
+    first = client.post("/api/v1/submissions", json=BATCH, headers=headers)
+    again = client.post("/api/v1/submissions", json=BATCH, headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert db.session.scalar(db.select(db.func.count(Submission.id))) == 1
+    # The key belongs to the point: another point may use the same one.
+    other = client.post(
+        "/api/v1/submissions",
+        json=BATCH,
+        headers={**staff["west"], "Idempotency-Key": "forum-2026-11-20"},
+    )
+    assert other.status_code == 201
+
+
+def test_assignments_are_paged(client, staff, open_draft):
+    body = client.get("/api/v1/assignments?per_page=5", headers=staff["east"]).get_json()
+    assert body["page"] == 1 and body["per_page"] == 5 and body["total"] == 0
