@@ -124,9 +124,30 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), out_starts, out_ends
 
 
+# Characters that normalisation leaves alone: ASCII other than upper-case letters, and unified
+# ideographs. Everything else is folded one character at a time, as normalize_with_offsets does.
+_FOLD_RE = re.compile("[^\x00-\x40\x5b-\x7f\u4e00-\u9fff]")
+
+
+def _fold_match(match: re.Match) -> str:
+    return _fold_char(match.group())
+
+
+def _article_ref_match(match: re.Match) -> str:
+    return normalize_article_refs(match.group())
+
+
 def normalize(text: str) -> str:
-    """The normalised form used for matching: half-width, lower case, 第十二条."""
-    return normalize_with_offsets(text)[0]
+    """The normalised form used for matching: half-width, lower case, 第十二条.
+
+    The same string as normalize_with_offsets(text)[0], built without the offsets: a regular
+    expression folds only the characters that change (tests/search/test_analysis.py compares
+    the two on a table and on random text).
+    """
+    folded = _FOLD_RE.sub(_fold_match, text)
+    if "第" not in folded:
+        return folded
+    return _ARTICLE_REF_RE.sub(_article_ref_match, folded)
 
 
 @dataclass(frozen=True)
@@ -227,6 +248,58 @@ class CJKNgramTokenizer(Tokenizer):
                 if i < n - 1:
                     yield emit(run[i : i + 2], pos + i, offset + i, offset + i + 1)
             pos += max(n - 1, 1)
+
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """{token text: [positions]} of the tokens __call__ yields with positions=True, in the
+        same order, without Token objects or character offsets: what indexing needs (the
+        NgramPositions format of the index's text fields calls this)."""
+        postings: dict[str, list[int]] = {}
+        get = postings.get
+        pos = 0
+        unigrams = self.unigrams
+        article_refs = self.article_refs
+        for match in _TOKEN_RE.finditer(normalize(value)):
+            run = match.group()
+            n = len(run)
+            if n == 1 or match.lastgroup == "word":
+                found = get(run)
+                if found is None:
+                    postings[run] = [pos]
+                else:
+                    found.append(pos)
+                pos += 1
+                continue
+            if article_refs and "第" in run:
+                for ref in ARTICLE_REF_RE.finditer(run):
+                    word = ref.group()
+                    found = get(word)
+                    if found is None:
+                        postings[word] = [pos + ref.start()]
+                    else:
+                        found.append(pos + ref.start())
+            for i in range(n - 1):
+                p = pos + i
+                if unigrams:
+                    found = get(run[i])
+                    if found is None:
+                        postings[run[i]] = [p]
+                    else:
+                        found.append(p)
+                bigram = run[i : i + 2]
+                found = get(bigram)
+                if found is None:
+                    postings[bigram] = [p]
+                else:
+                    found.append(p)
+            if unigrams:
+                p = pos + n - 1
+                found = get(run[-1])
+                if found is None:
+                    postings[run[-1]] = [p]
+                else:
+                    found.append(p)
+            pos += n - 1
+        return postings
 
 
 _jieba = None

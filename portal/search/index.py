@@ -25,7 +25,6 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
-from whoosh.writing import CLEAR
 
 from portal.extensions import db
 from portal.models import (
@@ -35,6 +34,8 @@ from portal.models import (
     SubmissionStatus,
 )
 from portal.search.analysis import chinese_analyzer
+from portal.search.matching import CachedLengthBM25F
+from portal.search.writer import FastSegmentWriter, NgramPositions, build_segments
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -44,6 +45,7 @@ __all__ = [
     "document_for",
     "indexable_clause",
     "is_indexable",
+    "iter_documents",
     "make_schema",
     "open_index",
     "rebuild",
@@ -67,9 +69,13 @@ SYNC_LIMIT = 100
 LOCK_TIMEOUT = 600.0
 # Creating a missing index may happen in a request: wait briefly for another process doing so.
 CREATE_TIMEOUT = 10.0
-# From the research figures: one process and a large buffer build the fastest single segment
-# (procs=2 loses its gain in the final merge). The buffer is a flush threshold, not allocated.
-WRITER_OPTIONS = {"limitmb": 512, "procs": 1}
+# Options of every index writer: the pool's flush threshold (an estimate of the postings held
+# in memory before a sorted run is written to disk), not memory allocated up front.
+WRITER_OPTIONS = {"limitmb": 512}
+# rebuild() writes with this many processes (SEARCH_REBUILD_PROCS overrides): the text fields
+# cost about 310 postings per opinion in pure Python, and a second process nearly doubles the
+# rate on the 2-core machine (docs/search.md, "Performance").
+REBUILD_PROCS = min(2, os.cpu_count() or 1)
 
 
 def make_schema(analyzer=None) -> Schema:
@@ -80,8 +86,8 @@ def make_schema(analyzer=None) -> Schema:
     analyzer = analyzer or chinese_analyzer()
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        body=TEXT(analyzer=analyzer, stored=True, phrase=True),
-        quote=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        body=_text_field(analyzer),
+        quote=_text_field(analyzer),
         draft=ID(stored=True, sortable=True),
         # Article and chapter numbers; 0 means the comment is on the whole draft.
         article=NUMERIC(int, bits=32, stored=True, sortable=True),
@@ -97,6 +103,14 @@ def make_schema(analyzer=None) -> Schema:
         created_at=DATETIME(stored=True, sortable=True),
         raised_by=NUMERIC(int, bits=32, stored=True),
     )
+
+
+def _text_field(analyzer) -> TEXT:
+    """An opinion's text: stored (snippets), positions for phrases, in the NgramPositions
+    format (Whoosh's Positions, written without a Token object per n-gram)."""
+    field = TEXT(analyzer=analyzer, stored=True, phrase=True)
+    field.format = NgramPositions(field_boost=field.format.field_boost)
+    return field
 
 
 SCHEMA = make_schema()
@@ -266,13 +280,13 @@ def using_searcher(app_or_path: Flask | str | os.PathLike | None = None) -> Iter
     with lock:
         searcher = _searchers.get(path)
         if searcher is None:
-            searcher = ix.searcher()
+            searcher = ix.searcher(weighting=CachedLengthBM25F())
         elif searcher.reader().generation() != ix.latest_generation():
             # A new commit: open fresh readers. Not Searcher.refresh(): in Whoosh-Reloaded 2.7.5
             # it reuses the old segment readers with their old deletion sets and keeps merged or
             # cleared segments, so updated opinions come back twice (docs/search.md).
             searcher.close()
-            searcher = ix.searcher()
+            searcher = ix.searcher(weighting=CachedLengthBM25F())
         _searchers[path] = searcher
         yield searcher
 
@@ -309,7 +323,7 @@ class SyncReport:
 def _writer(ix: FileIndex, *, wait: bool):
     """A writer, or LockError at once (wait=False) or after LOCK_TIMEOUT seconds."""
     timeout = LOCK_TIMEOUT if wait else 0.0
-    return ix.writer(timeout=timeout, delay=0.1, **WRITER_OPTIONS)
+    return FastSegmentWriter(ix, timeout=timeout, delay=0.1, **WRITER_OPTIONS)
 
 
 def _abandon(writer) -> None:
@@ -392,11 +406,29 @@ def try_sync_after_commit(limit: int = SYNC_LIMIT) -> SyncReport | None:
     return report
 
 
+def iter_documents(session: Session, batch_size: int = 1000) -> Iterator[list[dict]]:
+    """The documents of every visible comment, in batches, by id (what rebuild() writes)."""
+    last_id = 0
+    while True:
+        comments = session.scalars(
+            select(Comment)
+            .where(indexable_clause(), Comment.id > last_id)
+            .order_by(Comment.id)
+            .limit(batch_size)
+            .options(*_load_options())
+        ).all()
+        if not comments:
+            return
+        yield [document_for(comment) for comment in comments]
+        last_id = comments[-1].id
+        session.expunge_all()
+
+
 def rebuild(batch_size: int = 1000) -> int:
     """Rebuild the whole index from the database; return the number of documents.
 
-    One writer adds every visible comment and commits with CLEAR, which swaps the new segment
-    in for all old ones at once: searchers see the old index until then. Jobs that existed at
+    The writers add every visible comment and commit with CLEAR, which swaps the new segments
+    in for all old ones at once: searches see the old index until then. Jobs that existed at
     the start are deleted afterwards; later ones stay for the next sync.
     """
     path = _index_path()
@@ -405,31 +437,17 @@ def rebuild(batch_size: int = 1000) -> int:
             _forget(path)
             _create(path, replace=True)
     ix = open_index(path)
-    count = 0
+    procs = int(current_app.config.get("SEARCH_REBUILD_PROCS") or REBUILD_PROCS)
     with Session(db.engine) as session:
         last_job = session.scalar(select(func.max(IndexJob.id)))
-        writer = _writer(ix, wait=True)
-        try:
-            last_id = 0
-            while True:
-                comments = session.scalars(
-                    select(Comment)
-                    .where(indexable_clause(), Comment.id > last_id)
-                    .order_by(Comment.id)
-                    .limit(batch_size)
-                    .options(*_load_options())
-                ).all()
-                if not comments:
-                    break
-                for comment in comments:
-                    writer.add_document(**document_for(comment))
-                count += len(comments)
-                last_id = comments[-1].id
-                session.expunge_all()
-            writer.commit(mergetype=CLEAR)
-        except BaseException:
-            _abandon(writer)
-            raise
+        count = build_segments(
+            ix,
+            iter_documents(session, batch_size),
+            procs=procs,
+            timeout=LOCK_TIMEOUT,
+            delay=0.1,
+            **WRITER_OPTIONS,
+        )
         if last_job is not None:
             session.execute(delete(IndexJob).where(IndexJob.id <= last_job))
             session.commit()

@@ -313,3 +313,26 @@ def test_sync_after_commit_can_be_turned_off(app, add_comment, monkeypatch):
     monkeypatch.setitem(current_app.config, "SEARCH_SYNC_ON_COMMIT", False)
     assert try_sync_after_commit() is None
     assert pending() == 1
+
+
+def test_browsing_and_facets_follow_every_commit(app, add_comment):
+    """The cached columns belong to one searcher: a commit (an update, a deletion) is seen by
+    the next search, with and without text."""
+    first = add_comment("电梯加装。", target="article-2")
+    second = add_comment("电梯维修。", target="article-3")
+    apply_pending()
+    result = search(SearchParams(), per_page=100)
+    assert (result.total, dict(result.facets["article"])) == (2, {2: 1, 3: 1})
+
+    first_id, second_id = first.id, second.id
+    first.article_number = 3
+    services.enqueue_index(first)
+    db.session.delete(second)
+    db.session.add(IndexJob(comment_id=second_id, action=IndexAction.delete))
+    db.session.commit()
+    apply_pending()
+    for q in ("", "电梯"):
+        result = search(SearchParams(q=q), per_page=100)
+        assert (result.total, result.ids) == (1, [first_id])
+        assert dict(result.facets["article"]) == {3: 1}
+    assert found(article=2) == []
