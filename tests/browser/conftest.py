@@ -50,10 +50,32 @@ def browser():
         browser.close()
 
 
+def _buffered(app):
+    """Read each response whole (and close it) before the server writes it.
+
+    When Chromium cancels a request mid-transfer, werkzeug's development server stops writing
+    without closing the response iterable, so a static file stays open until garbage
+    collection and pytest reports the ResourceWarning as an error in whichever test is
+    running. A buffered body is always closed first. Production (gunicorn) is not affected.
+    """
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            body = b"".join(iterable)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        return [body]
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app):
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
