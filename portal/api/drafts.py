@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_smorest import Blueprint, abort
 
+from portal.api.paging import page_of
 from portal.api.schemas import (
     DraftDetailSchema,
     DraftListArgs,
@@ -23,18 +24,6 @@ blp = Blueprint(
     description="Drafts under consultation, their text and figures (public).",
 )
 limit(blp)
-
-
-def _page(items: list, page: int, per_page: int) -> dict:
-    total = len(items)
-    start = (page - 1) * per_page
-    return {
-        "items": items[start : start + per_page],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": max(1, -(-total // per_page)),
-    }
 
 
 def draft_dict(draft: Draft, participation: drafts.Participation) -> dict:
@@ -67,12 +56,12 @@ def _public_draft(slug: str) -> Draft:
 def list_drafts(page: int, per_page: int, status: str | None = None):
     """Published drafts, newest consultation first."""
     found = drafts.public_drafts(DraftStatus(status) if status else None)
-    paged = _page(found, page, per_page)
-    counts = drafts.participation_by_draft([d.id for d in paged["items"]])
-    paged["items"] = [
-        draft_dict(d, counts.get(d.id, drafts.Participation())) for d in paged["items"]
-    ]
-    return paged
+
+    def convert(chosen: list[Draft]) -> list[dict]:
+        counts = drafts.participation_by_draft([d.id for d in chosen])
+        return [draft_dict(d, counts.get(d.id, drafts.Participation())) for d in chosen]
+
+    return page_of(found, page, per_page, convert)
 
 
 @blp.route("/<slug>")

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
 
+from portal.api.paging import page_of
 from portal.api.schemas import (
     AssignmentListSchema,
     IdempotencyHeader,
@@ -93,13 +94,11 @@ def submission_dict(submission: Submission) -> dict:
 def list_assignments(page: int, per_page: int):
     """The drafts sent to the caller's point, most urgent first."""
     views = liaison.assignments_for_point(_point())
-    start = (page - 1) * per_page
-    return {
-        "page": page,
-        "per_page": per_page,
-        "total": len(views),
-        "pages": max(1, -(-len(views) // per_page)),
-        "items": [
+    return page_of(
+        views,
+        page,
+        per_page,
+        lambda chosen: [
             {
                 "id": v.assignment.id,
                 "draft": v.assignment.draft.slug,
@@ -109,9 +108,9 @@ def list_assignments(page: int, per_page: int):
                 "state": v.state,
                 "submissions": v.submissions,
             }
-            for v in views[start : start + per_page]
+            for v in chosen
         ],
-    }
+    )
 
 
 @blp.route("/submissions", methods=["POST"])
@@ -198,9 +197,11 @@ def create_submission(data: dict, idempotency_key: str | None = None):
 def list_submissions(page: int, per_page: int):
     """The caller's point's batches, newest first."""
     items = liaison.submissions_for_point(_point())
-    start = (page - 1) * per_page
-    return {
-        "items": [
+    return page_of(
+        items,
+        page,
+        per_page,
+        lambda chosen: [
             {
                 "id": s.id,
                 "draft": s.draft.slug,
@@ -210,13 +211,9 @@ def list_submissions(page: int, per_page: int):
                 "opinions": len(s.comments),
                 "submitted_at": s.submitted_at,
             }
-            for s in items[start : start + per_page]
+            for s in chosen
         ],
-        "page": page,
-        "per_page": per_page,
-        "total": len(items),
-        "pages": max(1, -(-len(items) // per_page)),
-    }
+    )
 
 
 @blp.route("/submissions/<int:submission_id>")
