@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import is_api_request, problems
 from portal.extensions import db
+from portal.search.backend import SearchUnavailable
 
 # Codes that get their own page; anything else falls back to the generic one.
 PAGES = {400, 403, 404, 405, 413, 429, 500, 503}
@@ -27,10 +28,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeoutError)
+    @app.errorhandler(SearchUnavailable)
     def overloaded(error: Exception):
-        """The database is locked, gone or out of connections: nothing was saved, say so."""
+        """The database is locked, gone or out of connections, or the search index is being
+        rebuilt: nothing was saved, say so."""
         db.session.rollback()
-        app.logger.warning("Database unavailable: %s", error)
+        app.logger.warning("Unavailable: %s", error)
         if is_api_request():
             return problems.problem(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         page = render_template("errors/error.html", code=503, known=True)

@@ -80,23 +80,14 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     ends[i]]. Characters are folded one at a time so the mapping is exact; the result is the
     same for a document and a query, which is all matching needs.
     """
-    parts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, ch in enumerate(text):
-        # ASCII lower case and unified ideographs are their own NFKC form: the common path.
-        if ch < "\x80" or "\u4e00" <= ch <= "\u9fff":
-            folded = ch.lower()
-        else:
-            folded = _fold_char(ch)
-        parts.append(folded)
-        if len(folded) == 1:
-            starts.append(i)
-            ends.append(i + 1)
-        else:
-            starts.extend([i] * len(folded))
-            ends.extend([i + 1] * len(folded))
-    folded_text = "".join(parts)
+    if all(len(_fold_char(ch)) == 1 for ch in set(_FOLD_RE.findall(text))):
+        # Every character folds to one (most opinions: ideographs, ASCII, full-width
+        # punctuation): the offsets are the identity, no loop over the characters.
+        folded_text = _FOLD_RE.sub(_fold_match, text)
+        starts = list(range(len(text)))
+        ends = list(range(1, len(text) + 1))
+    else:
+        folded_text, starts, ends = _fold_with_offsets(text)
     if "第" not in folded_text:
         return folded_text, starts, ends
     # 第12条 -> 第十二条: the rewritten characters all map onto the whole original reference.
@@ -122,6 +113,27 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     out_starts.extend(starts[last:])
     out_ends.extend(ends[last:])
     return "".join(out), out_starts, out_ends
+
+
+def _fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
+    """Width and case folding a character at a time, with each output character's source."""
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(text):
+        # ASCII lower case and unified ideographs are their own NFKC form: the common path.
+        if ch < "\x80" or "\u4e00" <= ch <= "\u9fff":
+            folded = ch.lower()
+        else:
+            folded = _fold_char(ch)
+        parts.append(folded)
+        if len(folded) == 1:
+            starts.append(i)
+            ends.append(i + 1)
+        else:
+            starts.extend([i] * len(folded))
+            ends.extend([i + 1] * len(folded))
+    return "".join(parts), starts, ends
 
 
 # Characters that normalisation leaves alone: ASCII other than upper-case letters, and unified

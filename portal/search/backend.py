@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from portal.search.query import SearchParams, SearchResult
 
 
+class SearchUnavailable(RuntimeError):
+    """The engine cannot answer now (an index to rebuild, say); the error pages say so with a
+    503, and nothing the user did was lost."""
+
+
 class SearchBackend(Protocol):
     """What an engine provides. Documents are derived from the database through the outbox."""
 

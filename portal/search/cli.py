@@ -12,10 +12,18 @@ search_cli = AppGroup(
 
 @search_cli.command("sync")
 def sync_command():
-    """Apply all pending index jobs, waiting for the index lock if another writer holds it."""
+    """Apply all pending index jobs, waiting for the index lock if another writer holds it;
+    an index with an old schema is rebuilt."""
     from portal.search import get_backend
 
-    report = get_backend().apply_pending(wait=True)
+    backend = get_backend()
+    report = backend.apply_pending(wait=True)
+    if report.outdated:
+        click.echo("The index has an old schema: rebuilding it from the database.")
+        started = time.perf_counter()
+        count = backend.rebuild()
+        click.echo(f"Indexed {count} opinions in {time.perf_counter() - started:.1f} s.")
+        return
     click.echo(
         f"Applied {report.jobs} jobs: {report.indexed} documents written, {report.deleted} removed."
     )

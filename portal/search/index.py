@@ -34,11 +34,13 @@ from portal.models import (
     SubmissionStatus,
 )
 from portal.search.analysis import chinese_analyzer
+from portal.search.backend import SearchUnavailable
 from portal.search.matching import CachedLengthBM25F
 from portal.search.writer import FastSegmentWriter, NgramPositions, build_segments
 
 __all__ = [
     "SCHEMA_VERSION",
+    "IndexOutdated",
     "SyncReport",
     "apply_pending",
     "close_all",
@@ -57,7 +59,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when the schema or the analyzer changes: an index with another version is rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _MARKER = "portal-schema-version"
 
 # Jobs applied per Whoosh commit. A request applies at most SYNC_LIMIT (about half a second of
@@ -266,6 +268,11 @@ def open_index(app_or_path: Flask | str | os.PathLike | None = None) -> FileInde
         return ix
 
 
+class IndexOutdated(SearchUnavailable):
+    """The index on disk was written with an older schema or format: searching it would give
+    wrong results, `flask search rebuild` (or sync) must recreate it first."""
+
+
 @contextmanager
 def using_searcher(app_or_path: Flask | str | os.PathLike | None = None) -> Iterator[Searcher]:
     """The process's searcher for this index, reopened only when a commit made it stale.
@@ -275,6 +282,8 @@ def using_searcher(app_or_path: Flask | str | os.PathLike | None = None) -> Iter
     """
     path = _index_path(app_or_path)
     ix = open_index(path)
+    if not _schema_current(path):
+        raise IndexOutdated(f"search index at {path} has an old schema: run flask search rebuild")
     with _registry_lock:
         lock = _search_locks.setdefault(path, threading.Lock())
     with lock:
@@ -311,12 +320,15 @@ class SyncReport:
     indexed: int = 0  # documents written (inserted or replaced)
     deleted: int = 0  # documents removed (comment gone or not visible)
     locked: bool = False  # another writer held the index lock: nothing more was applied
+    outdated: bool = False  # the index has an old schema: nothing applied, rebuild() needed
 
     @property
     def status(self) -> str:
-        """'locked', 'applied' or 'idle'."""
+        """'locked', 'outdated', 'applied' or 'idle'."""
         if self.locked:
             return "locked"
+        if self.outdated:
+            return "outdated"
         return "applied" if self.jobs else "idle"
 
 
@@ -350,6 +362,11 @@ def apply_pending(limit: int | None = None, *, wait: bool = False) -> SyncReport
     """
     report = SyncReport()
     ix = open_index()
+    if not _schema_current(_index_path()):
+        # New documents in another format beside the old segments would be unreadable:
+        # the jobs wait for rebuild() (`flask search sync` runs it).
+        report.outdated = True
+        return report
     with Session(db.engine) as session:
         while limit is None or report.jobs < limit:
             size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.jobs)

@@ -3,11 +3,13 @@ writer (every index write uses it), and the parallel build behind rebuild().
 
 Whoosh is pure Python and a rebuild pays per posting (one term of one field of one opinion,
 about 310 per opinion with character unigrams and bigrams). Profiling a rebuild
-(docs/search.md, "Performance") showed where; this module removes those costs without
-changing a byte of what is written (tests/search/test_writer.py compares the files):
+(docs/search.md, "Performance") showed where; this module removes those costs and writes
+the bytes Whoosh's own writer writes for the same schema (tests/search/test_writer.py
+compares the files):
 
-- NgramPositions is Whoosh's Positions format (same encoding, same decoding) that asks the
-  analyzer for {term: [positions]} directly instead of iterating Token objects.
+- NgramPositions is Whoosh's Positions format with a flat encoding of the positions (uint32,
+  decoded in bulk by portal/search/evaluate.py) that asks the analyzer for
+  {term: [positions]} directly instead of iterating Token objects.
 - FastSegmentWriter adds a document's postings to the pool in one loop (one shared bytes
   object per term), writes them a term at a time (add_postings), reads the new segment's
   field lengths into memory once, and spills sorted runs in chunks.
@@ -24,50 +26,61 @@ import logging
 import marshal
 import multiprocessing
 import queue
+import struct
 from array import array
 from collections.abc import Iterable, Iterator
 from itertools import groupby, islice
 from operator import itemgetter
-from pickle import dumps
 
 from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, _lenfield
 from whoosh.fields import NUMERIC
 from whoosh.formats import Positions
-from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
 
-__all__ = ["FastSegmentWriter", "NgramPositions", "build_segments", "encode_positions"]
+__all__ = [
+    "POSITION_DTYPE",
+    "FastSegmentWriter",
+    "NgramPositions",
+    "build_segments",
+    "decode_positions",
+    "encode_positions",
+]
 
 log = logging.getLogger(__name__)
 
-# Most terms occur once in an opinion: their encoded position lists are cached.
+# A posting's positions: little-endian unsigned 32-bit integers, absolute, ascending. Whoosh's
+# Positions format pickles the deltas after a count (13 bytes for one position, against 4
+# here), and decoding a pickle per posting was most of a phrase search: these values decode
+# for thousands of postings in one numpy call (portal/search/evaluate.py).
+POSITION_DTYPE = "<u4"
 _ONE_POSITION: dict[int, bytes] = {}
 _ONE_POSITION_MAX = 4096
+_pack_one = struct.Struct("<I").pack
 
 
 def encode_positions(poslist: list[int]) -> bytes:
-    """Positions.encode: the count, then the pickled position deltas (the same bytes)."""
+    """The positions as little-endian uint32 (most terms occur once: those bytes are cached)."""
     if len(poslist) == 1:
         pos = poslist[0]
         cached = _ONE_POSITION.get(pos)
         if cached is None:
-            cached = pack_uint(1) + dumps([pos], 2)
+            cached = _pack_one(pos)
             if pos < _ONE_POSITION_MAX:
                 _ONE_POSITION[pos] = cached
         return cached
-    deltas = []
-    base = 0
-    for pos in poslist:
-        deltas.append(pos - base)
-        base = pos
-    return pack_uint(len(deltas)) + dumps(deltas, 2)
+    return struct.pack(f"<{len(poslist)}I", *poslist)
+
+
+def decode_positions(value: bytes) -> list[int]:
+    return list(struct.unpack(f"<{len(value) // 4}I", value))
 
 
 class NgramPositions(Positions):
-    """Whoosh's Positions format, filled from analyzer.term_positions() when the analyzer has
-    it (CJKNgramTokenizer): no Token object per n-gram. Same values, same bytes on disk."""
+    """Whoosh's Positions format with a flat encoding (encode_positions), filled from
+    analyzer.term_positions() when the analyzer has it (CJKNgramTokenizer): no Token object
+    per n-gram. Whoosh's own matchers decode it through the methods below."""
 
     def word_values(self, value, analyzer, **kwargs):
         term_positions = getattr(analyzer, "term_positions", None)
@@ -81,6 +94,12 @@ class NgramPositions(Positions):
 
     def encode(self, poslist):
         return encode_positions(poslist)
+
+    def decode_positions(self, valuestring):
+        return decode_positions(valuestring)
+
+    def decode_frequency(self, valuestring):
+        return len(valuestring) // 4
 
 
 _TERM_KEY = itemgetter(0, 1)

@@ -2,6 +2,9 @@
 
 import shutil
 
+import pytest
+
+from portal.search import SearchParams, SearchUnavailable, get_backend
 from portal.search.cli import search_cli
 from portal.search.index import apply_pending, open_index
 
@@ -33,6 +36,47 @@ def test_status_sync_and_rebuild(app, runner, add_comment):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Indexed 2 opinions in ")
     assert runner.invoke(search_cli, ["status"]).exit_code == 0
+
+
+def _age_the_index(app) -> None:
+    """Mark the index as written by an older release (another format on disk)."""
+    with open(open_index().storage.folder + "/portal-schema-version", "w") as fh:
+        fh.write("1\n")
+
+
+def test_sync_rebuilds_an_index_with_an_old_schema(app, runner, add_comment):
+    """`make run` calls sync: after an upgrade that changed the format, it recreates the index
+    rather than adding documents in a format the old segments do not share."""
+    add_comment("垃圾分类")
+    apply_pending()
+    _age_the_index(app)
+    add_comment("物业费")
+    report = apply_pending()
+    assert (report.outdated, report.jobs, report.status) == (True, 0, "outdated")
+    result = runner.invoke(search_cli, ["sync"])
+    assert result.exit_code == 0, result.output
+    assert "old schema: rebuilding" in result.output
+    assert "Indexed 2 opinions" in result.output
+    assert runner.invoke(search_cli, ["status"]).exit_code == 0
+    assert get_backend().search(SearchParams(q="物业费")).total == 1
+
+
+def test_searching_an_index_with_an_old_schema_is_a_503_not_wrong_results(
+    app, client, runner, add_comment, make_user, login
+):
+    drafter = make_user(role="drafter")
+    add_comment("垃圾分类")
+    apply_pending()
+    _age_the_index(app)
+    with app.app_context():
+        with pytest.raises(SearchUnavailable):
+            get_backend().search(SearchParams(q="垃圾"))
+    login(drafter)
+    response = client.get("/review/search?q=垃圾")
+    assert response.status_code == 503
+    assert "网站正忙" in response.get_data(as_text=True)
+    assert runner.invoke(search_cli, ["sync"]).exit_code == 0
+    assert client.get("/review/search?q=垃圾").status_code == 200
 
 
 def test_sync_reports_a_lock_that_outlasts_the_wait(app, runner, add_comment, monkeypatch):

@@ -16,12 +16,12 @@ from portal.search.query import (
     FACET_FIELDS,
     SORTS,
     SearchParams,
-    _browse,
     _columns,
     _facets,
-    _run,
+    _matches,
     run_search,
 )
+from tests.search.whoosh_reference import whoosh_order
 
 UTC = ZoneInfo("UTC")
 
@@ -100,15 +100,14 @@ def _check(searcher):
     for params in PARAMS:
         for sort in SORTS:
             params.sort = sort
-            _, results = _run(searcher, params, UTC, None)
-            whoosh_order = [hit.docnum for hit in results]
-            assert list(_browse(searcher, params, UTC)) == whoosh_order, (params, sort)
-            expected = _expected_facets(searcher, whoosh_order)
-            facets = _facets(searcher, results.docs())
+            expected_order = whoosh_order(searcher, params, UTC)
+            assert list(_matches(searcher, params, UTC)[0]) == expected_order, (params, sort)
+            expected = _expected_facets(searcher, expected_order)
+            facets = _facets(searcher, expected_order)
             assert {name: dict(items) for name, items in facets.items()} == expected
             page = run_search(searcher, params, per_page=7, tz=UTC)
-            ids = [int(searcher.stored_fields(d)["id"]) for d in whoosh_order[:7]]
-            assert (page.total, page.ids) == (len(whoosh_order), ids)
+            ids = [int(searcher.stored_fields(d)["id"]) for d in expected_order[:7]]
+            assert (page.total, page.ids) == (len(expected_order), ids)
 
 
 def test_text_queries_with_filters_and_sorts_agree_with_whoosh(ix):
@@ -117,20 +116,19 @@ def test_text_queries_with_filters_and_sorts_agree_with_whoosh(ix):
             for params in PARAMS:
                 for sort in SORTS:
                     params = replace(params, q=q, sort=sort)
-                    _, results = _run(searcher, params, UTC, None)
-                    whoosh_order = [hit.docnum for hit in results]
+                    expected_order = whoosh_order(searcher, params, UTC)
                     for page in (1, 3):
                         result = run_search(searcher, params, page=page, per_page=4, tz=UTC)
                         expected = [
                             int(searcher.stored_fields(d)["id"])
-                            for d in whoosh_order[(page - 1) * 4 : page * 4]
+                            for d in expected_order[(page - 1) * 4 : page * 4]
                         ]
-                        assert (result.total, result.ids) == (len(whoosh_order), expected), (
+                        assert (result.total, result.ids) == (len(expected_order), expected), (
                             q,
                             params,
                         )
                     facets = {name: dict(items) for name, items in result.facets.items()}
-                    assert facets == _expected_facets(searcher, whoosh_order)
+                    assert facets == _expected_facets(searcher, expected_order)
 
 
 def test_browsing_and_facets_agree_with_whoosh_over_segments_and_deletions(ix):
@@ -158,7 +156,7 @@ def test_after_a_merge_the_columns_follow_the_new_segments(ix):
 def test_text_queries_count_facets_over_the_whole_result(ix):
     with ix.searcher() as searcher:
         result = run_search(searcher, SearchParams(q="垃圾分类"), per_page=3)
-        _, results = _run(searcher, SearchParams(q="垃圾分类"), UTC, None)
-        expected = _expected_facets(searcher, list(results.docs()))
-        assert result.total == len(results) > 3
+        matches = whoosh_order(searcher, SearchParams(q="垃圾分类"), UTC)
+        expected = _expected_facets(searcher, matches)
+        assert result.total == len(matches) > 3
         assert {name: dict(items) for name, items in result.facets.items()} == expected

@@ -5,6 +5,7 @@ import os
 import random
 from datetime import datetime
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.formats import Positions
@@ -13,7 +14,14 @@ from whoosh.writing import SegmentWriter
 from portal.search.analysis import CJKNgramTokenizer, normalize, normalize_with_offsets
 from portal.search.index import apply_pending, make_schema, rebuild
 from portal.search.query import SearchParams, search
-from portal.search.writer import FastSegmentWriter, NgramPositions, build_segments
+from portal.search.writer import (
+    POSITION_DTYPE,
+    FastSegmentWriter,
+    NgramPositions,
+    build_segments,
+    decode_positions,
+    encode_positions,
+)
 
 TEXTS = [
     "建议加快推进垃圾分类，小区垃圾桶设置要合理。",
@@ -58,14 +66,39 @@ def test_term_positions_equal_the_tokens(text, unigrams):
     assert tokenizer.term_positions(text) == expected
 
 
+class _TokenByToken(NgramPositions):
+    """NgramPositions filled the way Whoosh fills any format: a Token object per n-gram."""
+
+    word_values = Positions.word_values
+
+
 def test_ngram_positions_yields_what_positions_yields():
     analyzer = CJKNgramTokenizer()
     fast = NgramPositions(field_boost=2.0)
     plain = Positions(field_boost=2.0)
+    slow = _TokenByToken(field_boost=2.0)
     for text in TEXTS:
-        assert sorted(fast.word_values(text, analyzer)) == sorted(plain.word_values(text, analyzer))
-        for _, _, _, encoded in fast.word_values(text, analyzer):
-            assert fast.decode_positions(encoded) == plain.decode_positions(encoded)
+        decoded = sorted(
+            (word, freq, weight, fast.decode_positions(value))
+            for word, freq, weight, value in fast.word_values(text, analyzer)
+        )
+        expected = sorted(
+            (word, freq, weight, plain.decode_positions(value))
+            for word, freq, weight, value in plain.word_values(text, analyzer)
+        )
+        assert decoded == expected
+        assert sorted(fast.word_values(text, analyzer)) == sorted(slow.word_values(text, analyzer))
+        for _, freq, weight, value in fast.word_values(text, analyzer):
+            assert fast.decode_frequency(value) == freq
+            assert fast.decode_weight(value) == weight
+            assert len(value) == 4 * freq  # uint32 each, no count, no pickle
+
+
+def test_positions_decode_in_bulk_as_one_by_one():
+    values = [encode_positions(p) for p in ([0], [3, 70000], [1, 2, 5, 4096, 4097], [2**32 - 1])]
+    flat = np.frombuffer(b"".join(values), dtype=POSITION_DTYPE).tolist()
+    assert flat == [p for value in values for p in decode_positions(value)]
+    assert flat == [0, 3, 70000, 1, 2, 5, 4096, 4097, 2**32 - 1]
 
 
 def _documents(n: int = 120) -> list[dict]:
@@ -99,13 +132,13 @@ def _segment_files(path) -> dict[str, str]:
     return digests
 
 
-def test_the_fast_writer_writes_the_same_bytes_as_whoosh_with_the_old_format(tmp_path):
-    """Whoosh's SegmentWriter with the plain Positions format and Token-by-Token analysis (the
-    index before the fast path) against FastSegmentWriter with NgramPositions."""
+def test_the_fast_writer_writes_the_same_bytes_as_whoosh(tmp_path):
+    """Whoosh's SegmentWriter with Token-by-Token analysis against FastSegmentWriter with the
+    analyzer's term positions: the same files."""
     docs = _documents()
     old_schema = make_schema()
     for name in ("body", "quote"):
-        old_schema[name].format = Positions(field_boost=1.0)
+        old_schema[name].format = _TokenByToken(field_boost=1.0)
     built = {}
     for label, schema, writer_class in (
         ("old", old_schema, SegmentWriter),
