@@ -424,20 +424,26 @@ def try_sync_after_commit(limit: int = SYNC_LIMIT) -> SyncReport | None:
 
 
 def iter_documents(session: Session, batch_size: int = 1000) -> Iterator[list[dict]]:
-    """The documents of every visible comment, in batches, by id (what rebuild() writes)."""
-    last_id = 0
-    while True:
+    """The documents of every visible comment, in batches, by id (what rebuild() writes).
+
+    Batches are windows of ids (`lo <= id < lo + batch_size`), not "the next batch_size
+    after the last id": with the visibility condition (an OR) SQLite gathered every remaining
+    row and sorted it for each batch, a quadratic rebuild (reading 1,000,000 opinions took
+    458 s, 2,185 a second, against 5,400 a second at 100,000). Comments added after the first
+    query have outbox jobs that the rebuild leaves in place.
+    """
+    lowest, highest = session.execute(select(func.min(Comment.id), func.max(Comment.id))).one()
+    if lowest is None:
+        return
+    for start in range(lowest, highest + 1, batch_size):
         comments = session.scalars(
             select(Comment)
-            .where(indexable_clause(), Comment.id > last_id)
+            .where(indexable_clause(), Comment.id >= start, Comment.id < start + batch_size)
             .order_by(Comment.id)
-            .limit(batch_size)
             .options(*_load_options())
         ).all()
-        if not comments:
-            return
-        yield [document_for(comment) for comment in comments]
-        last_id = comments[-1].id
+        if comments:
+            yield [document_for(comment) for comment in comments]
         session.expunge_all()
 
 

@@ -277,6 +277,28 @@ def test_status_counts(app, add_comment, add_liaison_comment):
     assert not status()["in_sync"]
 
 
+def test_rebuild_reads_every_visible_opinion_once_in_windows_of_ids(
+    app, add_comment, add_liaison_comment
+):
+    """Batches are id windows: gaps (deleted opinions), windows with nothing visible and the
+    last partial window are all handled."""
+    from sqlalchemy.orm import Session
+
+    from portal.search.index import iter_documents
+
+    visible = [add_comment(f"意见{i}").id for i in range(7)]
+    hidden = add_liaison_comment("草稿批次里的意见").id
+    visible.append(add_liaison_comment("已报送的意见", submitted=True).id)
+    gone = db.session.get(Comment, visible.pop(2))
+    db.session.delete(gone)
+    db.session.commit()
+    with Session(db.engine) as session:
+        batches = list(iter_documents(session, batch_size=3))
+    ids = [int(doc["id"]) for batch in batches for doc in batch]
+    assert ids == sorted(visible) and hidden not in ids
+    assert all(0 < len(batch) <= 3 for batch in batches)
+
+
 def test_an_index_with_an_old_schema_is_rebuilt(app, add_comment):
     add_comment("山体保护")
     apply_pending()
