@@ -11,6 +11,7 @@ the page shows). Then one new opinion is committed, synced as a request does it
     python -m bench searchperf                       # 10,000 and 100,000 opinions
     python -m bench.searchperf --sizes 10000         # other sizes
     python -m bench.searchperf --sizes 100000 --procs 1 --repeat 3
+    python -m bench.searchperf --sizes 1000000 --queries 50 --no-clustering   # about 40 min
 
 The machine is shared: the load average is printed before and after each size, each query
 runs --repeat times and its fastest time counts.

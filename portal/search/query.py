@@ -686,7 +686,7 @@ def _matches(searcher: Searcher, params: SearchParams, tz: ZoneInfo) -> tuple[np
     snippets mark.
 
     A text query is evaluated by portal/search/evaluate.py (numpy over Whoosh's postings, the
-    same matches and BM25F scores as Whoosh's matchers, a tenth of the time); the filters and
+    same matches and BM25F scores as Whoosh's matchers in a quarter of the time); the filters and
     the field sorts come from the cached columns. Without text (browsing) the columns answer
     alone, instead of Whoosh walking and sorting every document (400 ms at 100,000).
     Relevance orders as Whoosh does: score descending, ties by document number.
