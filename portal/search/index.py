@@ -23,6 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
@@ -66,6 +67,13 @@ _MARKER = "portal-schema-version"
 # indexing); a larger backlog (a big liaison batch) drains over the next requests or by
 # `flask search sync`.
 BATCH_SIZE = 500
+# Which segments an incremental write merges: (segments under this many documents, merged once
+# there are this many of them). Whoosh's default policy merged the 26 smallest segments,
+# 225,000 opinions, on the first commit after a rebuild of 1,000,000 (20 GB, many minutes,
+# inside a request). A request merges only tiny segments; `flask search sync` (cron) merges
+# the small ones; larger segments are left to `flask search rebuild`.
+REQUEST_MERGE = (500, 4)
+SYNC_MERGE = (5000, 10)
 SYNC_LIMIT = 100
 # How long the CLI waits for another writer (a rebuild can take minutes at 100k opinions).
 LOCK_TIMEOUT = 600.0
@@ -351,6 +359,27 @@ def _abandon(writer) -> None:
                 lock.release()
 
 
+def merge_policy(below: int, at_least: int):
+    """A Whoosh merge policy: the segments with fewer than `below` live documents are merged
+    into the new one once there are `at_least` of them; others are never touched, so a
+    commit's merge stays bounded (at most below * at_least documents)."""
+
+    def policy(writer, segments):
+        small = [segment for segment in segments if segment.doc_count() < below]
+        if len(small) < at_least:
+            return segments
+        for segment in small:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
+        merged = {id(segment) for segment in small}
+        return [segment for segment in segments if id(segment) not in merged]
+
+    return policy
+
+
 def apply_pending(limit: int | None = None, *, wait: bool = False) -> SyncReport:
     """Apply outbox jobs, oldest first, in batches; each batch is committed to the index
     before its jobs are deleted from the database.
@@ -396,7 +425,7 @@ def apply_pending(limit: int | None = None, *, wait: bool = False) -> SyncReport
                     else:
                         writer.delete_by_term("id", str(comment_id))
                         report.deleted += 1
-                writer.commit()
+                writer.commit(mergetype=merge_policy(*(SYNC_MERGE if wait else REQUEST_MERGE)))
             except BaseException:
                 _abandon(writer)
                 raise

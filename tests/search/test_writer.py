@@ -237,3 +237,41 @@ def test_rebuild_in_two_processes_equals_the_incremental_index(app, add_comment,
     assert rebuild(batch_size=8) == len(comments)
     assert everything() == incremental
     assert len(incremental[""]) == len(comments)
+
+
+def _segment_sizes(ix) -> list[int]:
+    return sorted(segment.doc_count() for segment in ix._segments())
+
+
+def test_incremental_merges_touch_only_small_segments(tmp_path):
+    """The merge policy of apply_pending(): tiny segments are merged once there are enough of
+    them; a large segment (a rebuild's) is never rewritten by an ordinary commit."""
+    from portal.search.index import merge_policy
+
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    docs = _documents(60)
+    for start in (0, 20):  # two "rebuild" segments of 20
+        writer = FastSegmentWriter(ix)
+        for doc in docs[start : start + 20]:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    policy = merge_policy(5, 3)
+    sizes = []
+    for doc in docs[40:47]:  # one opinion per commit, as requests write them
+        writer = FastSegmentWriter(ix)
+        writer.add_document(**doc)
+        writer.commit(mergetype=policy)
+        sizes.append(_segment_sizes(ix))
+    # Once three small segments exist, they go into the new one with its opinion; the merged
+    # segment (4) is still small and joins the next merge; the 20s are never rewritten.
+    assert sizes == [
+        [1, 20, 20],
+        [1, 1, 20, 20],
+        [1, 1, 1, 20, 20],
+        [4, 20, 20],
+        [1, 4, 20, 20],
+        [1, 1, 4, 20, 20],
+        [7, 20, 20],
+    ]
+    with ix.searcher() as searcher:
+        assert sorted(int(f["id"]) for f in searcher.all_stored_fields()) == list(range(1, 48))
