@@ -70,9 +70,11 @@ BATCH_SIZE = 500
 # Which segments an incremental write merges: (segments under this many documents, merged once
 # there are this many of them). Whoosh's default policy merged the 26 smallest segments,
 # 225,000 opinions, on the first commit after a rebuild of 1,000,000 (20 GB, many minutes,
-# inside a request). A request merges only tiny segments; `flask search sync` (cron) merges
-# the small ones; larger segments are left to `flask search rebuild`.
-REQUEST_MERGE = (500, 4)
+# inside a request). Merging even a few tiny segments costs a request 1.5-2 s at 100,000
+# (Whoosh copies postings one by one), so a request merges only once 40 segments under 100
+# opinions have piled up (no cron); `flask search sync` (cron) merges the small ones; larger
+# segments are left to `flask search rebuild`.
+REQUEST_MERGE = (100, 40)
 SYNC_MERGE = (5000, 10)
 SYNC_LIMIT = 100
 # How long the CLI waits for another writer (a rebuild can take minutes at 100k opinions).
