@@ -145,6 +145,15 @@ _POSTING_OVERHEAD = 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21
 _LENGTHS = tuple(byte_to_length(b) for b in range(256))
 
 
+def _term_lists(terms: dict, tbytes: bytes) -> tuple[list, list, list]:
+    """A term's (document numbers, weights, values) lists in a field's dictionary, created on
+    first use."""
+    entry = terms.get(tbytes)
+    if entry is None:
+        entry = terms[tbytes] = ([], [], [])
+    return entry
+
+
 class _TermPool(_ChunkedPostingPool):
     """The postings of a new segment kept per term, in three lists (document numbers, weights,
     values), instead of one tuple per posting that Whoosh sorts and groups by term again when
@@ -177,20 +186,14 @@ class _TermPool(_ChunkedPostingPool):
     def appenders(self, fieldname: str, word: str) -> tuple:
         """The append methods of a term's three lists, by its text."""
         terms, words = self.entries(fieldname)
-        tbytes = word.encode("utf-8")
-        entry = terms.get(tbytes)
-        if entry is None:
-            entry = terms[tbytes] = ([], [], [])
+        entry = _term_lists(terms, word.encode("utf-8"))
         found = words[word] = (entry[0].append, entry[1].append, entry[2].append)
         return found
 
     def add(self, item):
         """One posting from Whoosh's own paths (merging segments, other formats)."""
         fieldname, tbytes, docnum, weight, vbytes = item
-        terms, _ = self.entries(fieldname)
-        entry = terms.get(tbytes)
-        if entry is None:
-            entry = terms[tbytes] = ([], [], [])
+        entry = _term_lists(self.entries(fieldname)[0], tbytes)
         entry[0].append(docnum)
         entry[1].append(weight)
         entry[2].append(vbytes)
@@ -365,9 +368,7 @@ class FastSegmentWriter(SegmentWriter):
                     else:
                         for tbytes, freq, weight, vbytes in field.index(value):
                             length += freq
-                            entry = terms.get(tbytes)
-                            if entry is None:
-                                entry = terms[tbytes] = ([], [], [])
+                            entry = _term_lists(terms, tbytes)
                             entry[0].append(docnum)
                             entry[1].append(weight)
                             entry[2].append(vbytes)
