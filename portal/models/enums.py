@@ -1,4 +1,4 @@
-"""The closed vocabularies of the domain, one StrEnum each (see GUIDE.md's glossary)."""
+"""The closed vocabularies of the domain, one StrEnum each (see docs/glossary.md)."""
 
 from enum import StrEnum
 
