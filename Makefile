@@ -12,7 +12,7 @@ run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask portal seed-demo
 	$(BIN)/flask search sync
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

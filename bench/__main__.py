@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["parser", "spreadsheet", "search", "searchperf", "clustering", "report"]
+BENCHMARKS = ["parser", "spreadsheet", "officebomb", "search", "searchperf", "clustering", "report"]
 
 
 def main(names: list[str]) -> None:

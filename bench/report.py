@@ -93,7 +93,7 @@ def _opinions(rng: random.Random, draft, articles, submissions, now) -> list[dic
                 "participant_key": f"p:{submission.liaison_point_id}"
                 if submission
                 else f"h:{rng.randint(0, OPINIONS // 2)}",
-                "client_hash": "",
+                "submitter_hash": "",
                 "tracking_code": None if submission else f"BENCH{n:08d}",
                 "status": CommentStatus.decided if decided else CommentStatus.received,
                 "decision": decision,

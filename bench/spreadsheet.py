@@ -107,7 +107,7 @@ def _time(name: str, data: bytes, repeat: int = 3) -> None:
 def _import_into_database(data: bytes) -> None:
     """The whole import as the view runs it: validate, save every opinion, commit, submit."""
     import tempfile
-    from datetime import date
+    from datetime import date, timedelta
     from pathlib import Path
 
     from flask_migrate import upgrade
@@ -135,7 +135,7 @@ def _import_into_database(data: bytes) -> None:
             from portal.demo.seed import seed_points
             from portal.drafts import services as drafts
             from portal.drafts.parser import parse_draft_text
-            from portal.models import DraftStatus
+            from portal.models import DraftStatus, utcnow
 
             seed_points()
             # A draft with every article the generated opinions name (1-120).
@@ -144,6 +144,9 @@ def _import_into_database(data: bytes) -> None:
                     "slug": "bench",
                     "title": "基准测试条例（草案）",
                     "status": DraftStatus.consulting,
+                    # Open now: a batch is accepted only inside the consultation window.
+                    "opens_at": utcnow() - timedelta(days=10),
+                    "closes_at": utcnow() + timedelta(days=20),
                 },
                 actor=None,
             )

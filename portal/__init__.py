@@ -33,9 +33,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import i18n, sanitize, security
+    from portal import converters, i18n, sanitize, security
     from portal.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
+    # First: URL converters must be in place before any route is added.
+    converters.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

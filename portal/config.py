@@ -25,25 +25,50 @@ class DefaultConfig:
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     DRAFT_MAX_CHARS = 300_000
     DRAFT_MAX_DOCX_BYTES = 5 * 1024 * 1024
+    # Uploaded .xlsx/.docx are checked by portal/officefiles.py before they are parsed (zip and
+    # XML bombs): see docs/uploads.md for the figures behind these values.
+    OFFICE_MAX_UNCOMPRESSED = 50 * 1024 * 1024  # all parts inflated, declared and actual
+    OFFICE_MAX_RATIO = 100  # inflated ÷ compressed, for each part above 1 MB
+    OFFICE_MAX_PARTS = 1000
+    OFFICE_MAX_XML_ELEMENTS = 2_000_000
+    SPREADSHEET_MAX_ROWS = 50_000  # rows read, blank ones included (.xlsx and .csv)
+    SPREADSHEET_MAX_CELLS = 500_000  # cells read, a row padded up to its last cell
+    SPREADSHEET_MAX_SHARED_STRINGS = 30 * 1024 * 1024  # the .xlsx's text, inflated
+    DRAFT_MAX_PARAGRAPHS = 50_000  # paragraphs of an uploaded .docx, blank ones included
 
     # Shared between gunicorn workers in production: set to redis://... or memcached://...
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
-    # Comment posting, per client address and per account; the receipt lookup per address.
-    COMMENT_RATE_LIMIT = "5 per minute; 30 per hour; 200 per day"
-    COMMENT_ACCOUNT_RATE_LIMIT = "5 per minute; 50 per day"
-    LOOKUP_RATE_LIMIT = "30 per minute; 300 per hour"
+    # Evaluate every limit of a request, so a refusal can say when all exhausted ones allow again.
+    RATELIMIT_FAIL_ON_FIRST_BREACH = False
+    # One address may be a household, an office or a carrier's NAT with hundreds of people: the
+    # per-address limits only stop floods; the tight ones are per browser (a random id in the
+    # session cookie) and per account. Failed form validations use up none of them.
+    COMMENT_RATE_LIMIT = "300 per minute; 3000 per hour; 20000 per day"  # per address
+    COMMENT_SESSION_RATE_LIMIT = "5 per minute; 30 per hour; 200 per day"  # per browser
+    COMMENT_ACCOUNT_RATE_LIMIT = "5 per minute; 50 per day"  # per account (form or token)
+    LOOKUP_RATE_LIMIT = "600 per minute; 6000 per hour"  # receipts and /track, per address
+    LOOKUP_SESSION_RATE_LIMIT = "30 per minute; 300 per hour"  # per browser
+    REGISTER_RATE_LIMIT = "100 per minute; 1000 per hour"  # per address
+    REGISTER_SESSION_RATE_LIMIT = "5 per hour"  # per browser
     # A person needs at least this long to read and fill in the comment form; bots are faster.
     COMMENT_MIN_SECONDS = 3
     # Number of proxies in front of the app whose X-Forwarded-For is trusted (0: none).
     PROXY_FIX_X_FOR = 0
+    # The site's public address (https://yijian.example.gov.cn): absolute links in the feed and
+    # the API. Empty: SERVER_NAME with PREFERRED_URL_SCHEME, else http://127.0.0.1:5000. Never
+    # taken from the request's Host header (portal/urls.py).
+    PUBLIC_URL = ""
 
     # The JSON API: per client address, and per token on top; bodies above this are refused.
-    API_RATE_LIMIT = "120 per minute; 2000 per hour"
+    API_RATE_LIMIT = "600 per minute; 10000 per hour"  # an app's users may share a carrier NAT
     API_TOKEN_RATE_LIMIT = "300 per minute; 10000 per hour"  # noqa: S105 (a limit)
     API_MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     API_MAX_OPINIONS = 2000  # opinions in one submission sent through the API
+    # Liaison points may still send batches this many days after a consultation closes, to
+    # compile their forum notes; never once the results are published.
+    LIAISON_GRACE_DAYS = 3
     # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json.
     API_TITLE = "Legislative consultation portal API"
     API_VERSION = "1.0.0"
@@ -82,9 +107,16 @@ _ENV_SETTINGS = {
     "FORCE_HTTPS": ("FORCE_HTTPS", lambda v: v.lower() in {"1", "true", "yes"}),
     "COMMENT_RATE_LIMIT": ("COMMENT_RATE_LIMIT", str),
     "COMMENT_ACCOUNT_RATE_LIMIT": ("COMMENT_ACCOUNT_RATE_LIMIT", str),
+    "COMMENT_SESSION_RATE_LIMIT": ("COMMENT_SESSION_RATE_LIMIT", str),
+    "LOOKUP_RATE_LIMIT": ("LOOKUP_RATE_LIMIT", str),
+    "LOOKUP_SESSION_RATE_LIMIT": ("LOOKUP_SESSION_RATE_LIMIT", str),
+    "REGISTER_RATE_LIMIT": ("REGISTER_RATE_LIMIT", str),
+    "REGISTER_SESSION_RATE_LIMIT": ("REGISTER_SESSION_RATE_LIMIT", str),
     "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
     "API_TOKEN_RATE_LIMIT": ("API_TOKEN_RATE_LIMIT", str),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
+    "PUBLIC_URL": ("PUBLIC_URL", str),
+    "LIAISON_GRACE_DAYS": ("LIAISON_GRACE_DAYS", int),
 }
 
 
@@ -107,6 +139,10 @@ def fill_instance_defaults(config: dict, instance_path: str) -> None:
         config["UPLOAD_DIR"] = str(instance / "uploads")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret_key(instance)
+    # Resolved (and checked: a clear error at start-up, not in the feed) once.
+    from portal.urls import public_url
+
+    config["PUBLIC_URL"] = public_url(config)
 
 
 def _instance_secret_key(instance: Path) -> str:

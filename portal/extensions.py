@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask import g
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -38,6 +39,17 @@ babel = Babel()
 bootstrap = Bootstrap5()
 talisman = Talisman()
 limiter = Limiter(get_remote_address)
+
+
+def spare_rate_limits() -> None:
+    """This request failed a form's validation: limits declared with ``deduct_when=deducted``
+    do not count it (the visitor corrects a mistake, they do not try again)."""
+    g.rate_limits_spared = True
+
+
+def deducted(response) -> bool:
+    """``deduct_when`` for limits a failed validation must not use up; a refusal never does."""
+    return response.status_code != 429 and not g.get("rate_limits_spared", False)
 
 
 @event.listens_for(Engine, "connect")

@@ -13,6 +13,7 @@ __all__ = [
     "int_to_chinese",
     "normalize_article_refs",
     "normalize_width",
+    "parse_int",
 ]
 
 _DIGITS: dict[str, int] = {
@@ -46,6 +47,12 @@ NUMERAL_PATTERN = f"[{NUMERAL_CHARS}]+"
 _SP = r"[ \t\u3000]*"
 
 MAX_CHINESE = 9999
+
+# Ids and counts are INTEGER columns (migrations/versions/0001): PostgreSQL refuses anything
+# larger, SQLite overflows at 2**63. A number from a URL or a form beyond this matches nothing.
+MAX_DB_INT = 2**31 - 1
+# Longer input is refused before int() sees it (int() of a long string is quadratic).
+_MAX_DIGITS = len(str(MAX_DB_INT))
 
 
 def chinese_to_int(s: str) -> int:
@@ -220,3 +227,56 @@ def find_article_refs(text: str) -> list[ArticleRef]:
                 end = m.end("item_part")
         refs.append(ArticleRef(chapter, article, paragraph, start, end, item))
         pos = end
+
+
+def _decimal_digits(text: str) -> str | None:
+    """ASCII digits for a string of decimal digits in any script (１２, ١٢), else None.
+
+    Only Unicode category Nd counts: superscripts (²), circled digits (①) and the like are
+    "digits" to str.isdigit() but not numbers int() accepts.
+    """
+    out = []
+    for ch in text:
+        value = unicodedata.decimal(ch, None)
+        if value is None:
+            return None
+        out.append(str(value))
+    return "".join(out)
+
+
+def parse_int(
+    value: object,
+    default: int | None = None,
+    *,
+    minimum: int = 0,
+    maximum: int = MAX_DB_INT,
+    chinese: bool = False,
+) -> int | None:
+    """A whole number from a query string or form value, or `default` when it is not one.
+
+    Accepts decimal digits in any script (12, １２); with chinese=True also Chinese numerals
+    (十二, 第十二条 is not a number: pass the numeral only). Refuses signs, spaces inside,
+    superscripts, and values outside minimum..maximum, so a number from a URL never raises and
+    never overflows a database column.
+    """
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > _MAX_DIGITS + 2:
+            return default
+        digits = _decimal_digits(text)
+        if digits is not None:
+            number = int(digits) if len(digits) <= _MAX_DIGITS else maximum + 1
+        elif chinese:
+            try:
+                number = chinese_to_int(text)
+            except ValueError:
+                return default
+        else:
+            return default
+    else:
+        return default
+    return number if minimum <= number <= maximum else default

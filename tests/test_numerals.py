@@ -1,6 +1,8 @@
 """Tests for Chinese numeral parsing, width normalisation and article reference detection."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.numerals import (
     ArticleRef,
@@ -9,6 +11,7 @@ from portal.numerals import (
     int_to_chinese,
     normalize_article_refs,
     normalize_width,
+    parse_int,
 )
 
 
@@ -183,3 +186,62 @@ def test_find_article_refs_offsets() -> None:
 
 def test_find_article_refs_recovers_after_invalid_numeral() -> None:
     assert _refs("第十十条第五条") == [(None, 5, None, None, "第五条")]
+
+
+# --- parse_int: numbers from query strings and forms ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12", 12),
+        (" 12 ", 12),
+        ("１２", 12),  # full-width
+        ("٣", 3),  # Arabic-Indic: a decimal digit in Unicode
+        ("0", 0),
+        ("2147483647", 2**31 - 1),
+        (7, 7),
+    ],
+)
+def test_parse_int_reads_decimal_digits_of_any_script(value, expected) -> None:
+    assert parse_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "²",  # str.isdigit() is true, int() fails
+        "①",
+        "十二",  # only with chinese=True
+        "-1",
+        "+1",
+        "1 2",
+        "1.5",
+        "2147483648",  # beyond the INTEGER columns
+        "99999999999999999999",
+        "9" * 5000,
+        "",
+        None,
+        True,
+        "\x00",
+        ["1"],
+    ],
+)
+def test_parse_int_refuses_everything_else(value) -> None:
+    assert parse_int(value) is None
+    assert parse_int(value, 5) == 5
+
+
+def test_parse_int_with_chinese_numerals_and_bounds() -> None:
+    assert parse_int("十二", chinese=True) == 12
+    assert parse_int("一百零三", chinese=True) == 103
+    assert parse_int("一百二", chinese=True) is None  # ambiguous, as chinese_to_int says
+    assert parse_int("0", minimum=1) is None
+    assert parse_int("100001", maximum=100_000) is None
+    assert parse_int("²", 1, minimum=1) == 1
+
+
+@given(st.text(max_size=30))
+def test_parse_int_never_raises(value: str) -> None:
+    result = parse_int(value, chinese=True)
+    assert result is None or 0 <= result <= 2**31 - 1

@@ -1,17 +1,17 @@
 """Forms for liaison points and accounts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.extensions import db
+from portal.forms import PortalForm
 from portal.labels import POINT_LEVEL_LABELS, ROLE_LABELS, enum_choices
 from portal.models import LiaisonPoint
 
 
-class PointForm(FlaskForm):
+class PointForm(PortalForm):
     code = StringField(
         _l("编号"),
         validators=[
@@ -48,7 +48,7 @@ class PointForm(FlaskForm):
         return {name: getattr(self, name).data for name in POINT_FIELDS}
 
 
-class StaffForm(FlaskForm):
+class StaffForm(PortalForm):
     name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=100)])
     email = StringField(_l("电子邮箱"), validators=[Optional(), Length(max=254)])
     phone = StringField(_l("手机号码"), validators=[Optional(), Length(max=32)])
@@ -59,7 +59,7 @@ class StaffForm(FlaskForm):
     submit = SubmitField(_l("添加工作人员"))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PortalForm):
     """A drafting-team or admin account; liaison staff are added on their point's page."""
 
     role = SelectField(_l("角色"))

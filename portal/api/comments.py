@@ -14,12 +14,13 @@ from portal.api.schemas import (
     IdempotencyHeader,
     ReceiptSchema,
 )
-from portal.api.security import BEARER_SCHEME, api_user, limit
+from portal.api.security import BEARER_SCHEME, api_user, has_no_token, limit
 from portal.comments import services as comments
 from portal.comments.messages import rejection_message
 from portal.drafts import services as drafts
 from portal.extensions import db, limiter
 from portal.models import Channel, Comment, Identity, Stance
+from portal.urls import external_url
 
 blp = Blueprint(
     "api_comments",
@@ -47,17 +48,24 @@ def receipt_dict(comment: Comment) -> dict:
         "decision": status.decision.value if status.decision else None,
         "response": status.response or None,
         "responded_at": status.published_at,
-        "url": url_for("comments.receipt", code=comment.tracking_code, _external=True),
+        "url": external_url("comments.receipt", code=comment.tracking_code),
     }
 
 
-def scoped_key(key: str | None, author, client: comments.ClientInfo) -> str | None:
+def scoped_key(key: str | None, author, client: comments.ClientInfo, payload: bytes) -> str | None:
     """The caller's key, bound to the caller: another client choosing the same key (they are
-    chosen by outside systems, and may be guessable) never receives someone else's receipt."""
-    if not key:
-        return None
-    scope = f"user:{author.id}" if author is not None else comments.client_hash(client)
-    return "api:" + hashlib.sha256(f"{scope}\x1f{key}".encode()).hexdigest()[:60]
+    chosen by outside systems, and may be guessable) never receives someone else's receipt.
+
+    A token names its account. Without one, many people may call from one address with one app
+    (a carrier's NAT): the key is bound to the address, the User-Agent and the exact request
+    body, so a replayed key only returns an opinion whose sender sent that very body.
+    """
+    if author is not None:
+        return comments.scoped_idempotency_key(key, "api", f"user:{author.id}")
+    body = hashlib.sha256(payload).hexdigest()
+    return comments.scoped_idempotency_key(
+        key, "api", "anonymous", client.address, client.user_agent, body
+    )
 
 
 def _client() -> comments.ClientInfo:
@@ -66,8 +74,24 @@ def _client() -> comments.ClientInfo:
     )
 
 
+def _account_key() -> str:
+    user = api_user()
+    return f"user:{user.id}" if user is not None else "anonymous"
+
+
+def _accepted(response) -> bool:
+    """Only an accepted opinion uses up the commenting limits (the API's own count them all)."""
+    return response.status_code < 400
+
+
 @blp.route("/drafts/<slug>/comments", methods=["POST"])
-@limiter.limit(lambda: current_app.config["COMMENT_RATE_LIMIT"])
+@limiter.limit(lambda: current_app.config["COMMENT_RATE_LIMIT"], deduct_when=_accepted)
+@limiter.limit(
+    lambda: current_app.config["COMMENT_ACCOUNT_RATE_LIMIT"],
+    key_func=_account_key,
+    exempt_when=has_no_token,
+    deduct_when=_accepted,
+)
 @blp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
 @blp.arguments(CommentRequestSchema)
 @blp.response(201, CommentCreatedSchema)
@@ -101,7 +125,7 @@ def create_comment(data: dict, slug: str, idempotency_key: str | None = None):
         identity=Identity(data["identity"]) if data.get("identity") else None,
         district=data["district"],
         consent=data["consent"],
-        idempotency_key=scoped_key(idempotency_key, author, client),
+        idempotency_key=scoped_key(idempotency_key, author, client, request.get_data()),
         channel=Channel.api,
     )
     try:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 
+from portal.api import MAX_JSON_DEPTH
+
 bp = Blueprint("api_reference", __name__, url_prefix="/api/v1")
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -25,6 +27,10 @@ def problem_codes() -> list[tuple[str, str]]:
         ("window_closed", _("本草案当前不在征求意见期内，无法提交意见。")),
         ("bad_idempotency_key", _("这个 Idempotency-Key 已用于另一部草案。")),
         ("too_many_opinions", _("一次报送的意见条数超过上限。")),
+        (
+            "json_too_deep",
+            _("请求体的 JSON 嵌套超过 %(max)d 层或括号不配对。", max=MAX_JSON_DEPTH),
+        ),
     ]
 
 

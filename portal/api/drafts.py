@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from flask_smorest import Blueprint, abort
 
 from portal.api.paging import page_of
@@ -16,6 +15,7 @@ from portal.api.security import limit
 from portal.drafts import results
 from portal.drafts import services as drafts
 from portal.models import Draft, DraftStatus
+from portal.urls import external_url
 
 blp = Blueprint(
     "api_drafts",
@@ -39,7 +39,7 @@ def draft_dict(draft: Draft, participation: drafts.Participation) -> dict:
         "comment_count": participation.comments,
         "participant_count": participation.participants,
         "results_published_at": draft.results_published_at,
-        "url": url_for("drafts.show", slug=draft.slug, _external=True),
+        "url": external_url("drafts.show", slug=draft.slug),
     }
 
 
@@ -97,9 +97,13 @@ def get_draft(slug: str):
 @blp.response(200, StatsSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def draft_stats(slug: str):
-    """Opinions and participants per channel and article; decisions once results are published."""
+    """Opinions and participants per channel and article; decisions once results are published.
+
+    Decided, undecided and the adoption rate follow docs/figures.md (published decisions only).
+    """
     draft = _public_draft(slug)
     figures = results.figures(draft)
+    total = figures.total
     decisions = None
     if figures.decisions is not None:
         decisions = [
@@ -108,21 +112,24 @@ def draft_stats(slug: str):
         ]
     return {
         "draft": draft.slug,
-        "comment_count": figures.total.comments,
-        "participant_count": figures.total.participants,
+        "comment_count": total.opinions,
+        "participant_count": total.people,
         "by_channel": [
-            {"channel": c.value, "comments": p.comments, "participants": p.participants}
-            for c, p in figures.by_channel.items()
+            {"channel": c.value, "comments": f.opinions, "participants": f.people}
+            for c, f in figures.by_channel.items()
         ],
         "by_article": [
             {
                 "article": a.number,
-                "comments": a.participation.comments,
-                "participants": a.participation.participants,
+                "comments": a.figures.opinions,
+                "participants": a.figures.people,
             }
             for a in figures.by_article
         ],
-        "whole_draft": figures.whole_draft.comments,
+        "whole_draft": figures.whole_draft.opinions,
         "results_published_at": draft.results_published_at,
         "decisions": decisions,
+        "decided": total.decided if figures.published else None,
+        "undecided": total.undecided if figures.published else None,
+        "adoption_rate": total.adoption_rate if figures.published else None,
     }

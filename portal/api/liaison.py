@@ -12,6 +12,7 @@ from portal.api.schemas import (
     AssignmentListSchema,
     IdempotencyHeader,
     PageArgs,
+    SubmissionCreatedSchema,
     SubmissionListSchema,
     SubmissionRequestSchema,
     SubmissionSchema,
@@ -117,7 +118,7 @@ def list_assignments(page: int, per_page: int):
 @token_required(Role.liaison)
 @blp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
 @blp.arguments(SubmissionRequestSchema)
-@blp.response(201, SubmissionSchema)
+@blp.response(201, SubmissionCreatedSchema)
 @blp.alt_response(200, schema=SubmissionSchema, description="A retry: the batch sent first.")
 @blp.alt_response(400, response="BAD_REQUEST")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
@@ -126,6 +127,9 @@ def create_submission(data: dict, idempotency_key: str | None = None):
     """Send a batch with its opinions in one request: all of it is saved, or nothing.
 
     The batch is submitted at once (locked, with a receipt code); errors name each opinion.
+    Accepted from the draft's opening until its closing plus the grace period for forum
+    notes, never once its results are published (403 otherwise). Opinions the point already
+    sent for the draft are listed under ``repeats``; ``leave_out_repeats`` leaves them out.
     """
     point = _point()
     user = api_user()
@@ -141,7 +145,8 @@ def create_submission(data: dict, idempotency_key: str | None = None):
         message = _("没有这部草案，或它尚未发布。")
         errors = [{"field": "draft", "code": "draft_not_found", "detail": message}]
         abort(422, code="draft_not_found", message=message, errors=errors)
-    meta = {key: data[key] for key in data if key not in ("draft", "opinions")}
+    meta = {key: data[key] for key in data if key not in ("draft", "opinions", "leave_out_repeats")}
+    leave_out = data["leave_out_repeats"]
     opinions = [
         liaison.OpinionData(
             body=o["body"],
@@ -156,8 +161,13 @@ def create_submission(data: dict, idempotency_key: str | None = None):
         submission = liaison.create_submission(
             point, draft, meta, user, idempotency_key=idempotency_key
         )
-        liaison.add_opinions(submission, opinions, user)
-        liaison.submit(submission, user)
+        created = liaison.add_opinions(submission, opinions, user)
+        repeats = _repeats(submission, created, leave_out)
+        liaison.submit(
+            submission,
+            user,
+            repeats=liaison.REPEATS_LEAVE_OUT if leave_out else liaison.REPEATS_INCLUDE,
+        )
     except liaison.LiaisonError as error:
         db.session.rollback()
         errors = []
@@ -172,7 +182,8 @@ def create_submission(data: dict, idempotency_key: str | None = None):
             if index is not None:
                 entry["index"] = index
             errors.append(entry)
-        abort(422, code=error.code, message=error_message(error), errors=errors)
+        status = 403 if error.code in liaison.WINDOW_CODES else 422
+        abort(status, code=error.code, message=error_message(error), errors=errors)
     try:
         db.session.commit()
     except IntegrityError:
@@ -186,7 +197,23 @@ def create_submission(data: dict, idempotency_key: str | None = None):
 
     get_backend().sync_after_commit()
     location = url_for("api_liaison.get_submission", submission_id=submission.id)
-    return submission_dict(submission), 201, {"Location": location}
+    return {**submission_dict(submission), "repeats": repeats}, 201, {"Location": location}
+
+
+def _repeats(submission: Submission, created: list, leave_out: bool) -> list[dict]:
+    """The request's opinions the point already sent, by their position in the request."""
+    position = {comment.id: index for index, comment in enumerate(created)}
+    return [
+        {
+            "index": position[r.comment.id],
+            "body": r.comment.body,
+            "left_out": leave_out,
+            "earlier_submission": r.earlier.submission_id,
+            "earlier_receipt_code": r.earlier.receipt_code,
+            "earlier_opinion": r.earlier.comment_id,
+        }
+        for r in liaison.find_repeats(submission)
+    ]
 
 
 @blp.route("/submissions")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, json, request, url_for
+from flask import Response, json, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+from portal.urls import external_url
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -47,6 +49,7 @@ _FIELD_MESSAGES: list[tuple[re.Pattern, object]] = [
     (re.compile(r"^Unknown field\.$"), _l("不认识的字段。")),
     (re.compile(r"^Not a valid string\.$"), _l("应为字符串。")),
     (re.compile(r"^Not a valid integer\.$"), _l("应为整数。")),
+    (re.compile(r"^Number too large\.$"), _l("数值过大。")),
     (re.compile(r"^Not a valid boolean\.$"), _l("应为 true 或 false。")),
     (re.compile(r"^Not a valid date\.$"), _l("应为 YYYY-MM-DD 格式的日期。")),
     (re.compile(r"^Not a valid list\.$"), _l("应为数组。")),
@@ -104,7 +107,7 @@ def flatten(messages, prefix: str = "") -> list[dict]:
 def problem_type(code: str | None) -> str:
     if not code:
         return "about:blank"
-    return url_for("api_reference.page", _external=True, _anchor="problems")
+    return external_url("api_reference.page", _anchor="problems")
 
 
 def problem(

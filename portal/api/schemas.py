@@ -5,25 +5,67 @@ Outside systems rely on these names: extend them, never rename them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.comments.services import MAX_BODY, MAX_QUOTE
 from portal.liaison.services import MAX_OPINION, MAX_RAISED_BY
 from portal.models import Channel, CommentStatus, Decision, DraftStatus, Identity, Method, Stance
+from portal.numerals import MAX_DB_INT
+from portal.sanitize import clean_text
 
 MAX_PER_PAGE = 100
+
+
+class PortalSchema(ma.Schema):
+    """Base of every schema here: text is cleaned as it is loaded, before any validation.
+
+    Every String field goes through portal.sanitize.clean_text (no NUL, control or bidi
+    characters, NFC, trimmed); fields named in `multiline_fields` keep their line breaks, the
+    others get one line. Query strings (webargs' MultiDictProxy) and JSON bodies alike.
+    """
+
+    multiline_fields: frozenset[str] = frozenset()
+
+    @ma.pre_load
+    def clean_strings(self, data, **kwargs):
+        if not isinstance(data, Mapping):
+            return data  # marshmallow reports the wrong type itself
+        cleaned = dict(data)
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            if key not in cleaned:
+                continue
+            multiline = name in self.multiline_fields
+            value = cleaned[key]
+            if isinstance(field, fields.String) and isinstance(value, str):
+                cleaned[key] = clean_text(value, multiline=multiline)
+            elif (
+                isinstance(field, fields.List)
+                and isinstance(field.inner, fields.String)
+                and isinstance(value, list)
+            ):
+                cleaned[key] = [
+                    clean_text(v, multiline=multiline) if isinstance(v, str) else v for v in value
+                ]
+        return cleaned
 
 
 def _values(enum_cls) -> list[str]:
     return [member.value for member in enum_cls]
 
 
+# Counts are INTEGER columns: a larger number would overflow the database, not just be odd.
+_count_range = validate.Range(min=0, max=10_000_000)
+
+
 def _enum(enum_cls, **kwargs):
     return fields.String(validate=validate.OneOf(_values(enum_cls)), **kwargs)
 
 
-class ProblemSchema(ma.Schema):
+class ProblemSchema(PortalSchema):
     """application/problem+json (RFC 9457), with the portal's code and per-field errors."""
 
     type = fields.String(required=True, metadata={"description": "A URI naming the problem."})
@@ -41,12 +83,12 @@ class ProblemSchema(ma.Schema):
     )
 
 
-class PageArgs(ma.Schema):
+class PageArgs(PortalSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
-class PageSchema(ma.Schema):
+class PageSchema(PortalSchema):
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     total = fields.Integer(required=True)
@@ -63,7 +105,7 @@ class DraftListArgs(PageArgs):
     )
 
 
-class DraftSchema(ma.Schema):
+class DraftSchema(PortalSchema):
     slug = fields.String(required=True)
     title = fields.String(required=True)
     title_en = fields.String()
@@ -84,12 +126,12 @@ class DraftListSchema(PageSchema):
     items = fields.List(fields.Nested(DraftSchema), required=True)
 
 
-class ChapterSchema(ma.Schema):
+class ChapterSchema(PortalSchema):
     number = fields.Integer(required=True)
     heading = fields.String(required=True)
 
 
-class ArticleSchema(ma.Schema):
+class ArticleSchema(PortalSchema):
     number = fields.Integer(required=True)
     heading = fields.String()
     chapter = fields.Integer(allow_none=True)
@@ -107,7 +149,7 @@ class DraftDetailSchema(DraftSchema):
     articles = fields.List(fields.Nested(ArticleSchema), required=True)
 
 
-class CountSchema(ma.Schema):
+class CountSchema(PortalSchema):
     comments = fields.Integer(required=True)
     participants = fields.Integer(required=True)
 
@@ -120,16 +162,16 @@ class ChannelCountSchema(CountSchema):
     channel = _enum(Channel, required=True)
 
 
-class DecisionCountSchema(ma.Schema):
+class DecisionCountSchema(PortalSchema):
     decision = fields.String(
         required=True,
         validate=validate.OneOf([*_values(Decision), "none"]),
-        metadata={"description": "'none': no decision yet."},
+        metadata={"description": "'none': no published decision yet (undecided)."},
     )
     comments = fields.Integer(required=True)
 
 
-class StatsSchema(ma.Schema):
+class StatsSchema(PortalSchema):
     draft = fields.String(required=True)
     comment_count = fields.Integer(required=True)
     participant_count = fields.Integer(required=True)
@@ -144,12 +186,29 @@ class StatsSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "null until the drafting team publishes the results."},
     )
+    # Figures as docs/figures.md defines them, public scope: a decision counts once its
+    # response is published. null, like decisions, until the results are published.
+    decided = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Opinions with a published decision (merged included)."},
+    )
+    undecided = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Opinions without a published decision yet."},
+    )
+    adoption_rate = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "(adopted + partly adopted) / decided, from 0 to 1; null while "
+            "nothing is decided. Always show it with `undecided`."
+        },
+    )
 
 
 # --- comments and receipts ------------------------------------------------------------------
 
 
-class IdempotencyHeader(ma.Schema):
+class IdempotencyHeader(PortalSchema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
         validate=[validate.Length(min=8, max=64), validate.Regexp(r"^[A-Za-z0-9_.:-]+$")],
@@ -157,7 +216,9 @@ class IdempotencyHeader(ma.Schema):
     )
 
 
-class CommentRequestSchema(ma.Schema):
+class CommentRequestSchema(PortalSchema):
+    multiline_fields = frozenset({"body", "quote"})
+
     body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_BODY))
     article = fields.Integer(
         allow_none=True,
@@ -180,7 +241,7 @@ class CommentRequestSchema(ma.Schema):
     )
 
 
-class ReceiptSchema(ma.Schema):
+class ReceiptSchema(PortalSchema):
     tracking_code = fields.String(required=True)
     status = _enum(CommentStatus, required=True)
     draft = fields.String(required=True)
@@ -199,7 +260,7 @@ class CommentCreatedSchema(ReceiptSchema):
 # --- liaison points -------------------------------------------------------------------------
 
 
-class AssignmentSchema(ma.Schema):
+class AssignmentSchema(PortalSchema):
     id = fields.Integer(required=True)
     draft = fields.String(required=True)
     draft_title = fields.String(required=True)
@@ -215,7 +276,9 @@ class AssignmentListSchema(PageSchema):
     items = fields.List(fields.Nested(AssignmentSchema), required=True)
 
 
-class OpinionRequestSchema(ma.Schema):
+class OpinionRequestSchema(PortalSchema):
+    multiline_fields = frozenset({"body"})
+
     body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_OPINION))
     article = fields.Integer(
         allow_none=True,
@@ -228,17 +291,19 @@ class OpinionRequestSchema(ma.Schema):
     raised_by = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_RAISED_BY))
 
 
-class SubmissionRequestSchema(ma.Schema):
+class SubmissionRequestSchema(PortalSchema):
+    multiline_fields = frozenset({"summary"})
+
     draft = fields.String(required=True, validate=validate.Length(min=1, max=80))
     method = _enum(Method, load_default=Method.forum.value)
     held_on = fields.Date(required=True)
     place = fields.String(load_default="", validate=validate.Length(max=300))
-    participants = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
-    participants_residents = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    participants_businesses = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    participants_experts = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    participants_deputies = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    participants_other = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    participants = fields.Integer(load_default=0, validate=_count_range)
+    participants_residents = fields.Integer(load_default=0, validate=_count_range)
+    participants_businesses = fields.Integer(load_default=0, validate=_count_range)
+    participants_experts = fields.Integer(load_default=0, validate=_count_range)
+    participants_deputies = fields.Integer(load_default=0, validate=_count_range)
+    participants_other = fields.Integer(load_default=0, validate=_count_range)
     summary = fields.String(load_default="", validate=validate.Length(max=5000))
     opinions = fields.List(
         fields.Nested(OpinionRequestSchema),
@@ -246,9 +311,18 @@ class SubmissionRequestSchema(ma.Schema):
         validate=validate.Length(min=1),
         metadata={"description": "Saved all together or not at all."},
     )
+    leave_out_repeats = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: opinions whose text the point already sent for this draft "
+            "(in a submitted batch; spacing, punctuation and full-width letters do not count) "
+            "are left out of the batch; false: they are sent again. Either way the answer "
+            "lists them under repeats."
+        },
+    )
 
 
-class OpinionSchema(ma.Schema):
+class OpinionSchema(PortalSchema):
     id = fields.Integer(required=True)
     body = fields.String(required=True)
     article = fields.Integer(allow_none=True)
@@ -262,7 +336,7 @@ class OpinionSchema(ma.Schema):
     response = fields.String(allow_none=True)
 
 
-class SubmissionSchema(ma.Schema):
+class SubmissionSchema(PortalSchema):
     id = fields.Integer(required=True)
     draft = fields.String(required=True)
     liaison_point = fields.String(required=True)
@@ -277,7 +351,30 @@ class SubmissionSchema(ma.Schema):
     opinions = fields.List(fields.Nested(OpinionSchema), required=True)
 
 
-class SubmissionSummarySchema(ma.Schema):
+class RepeatSchema(PortalSchema):
+    index = fields.Integer(
+        required=True, metadata={"description": "The opinion's position in the request."}
+    )
+    body = fields.String(required=True)
+    left_out = fields.Boolean(
+        required=True, metadata={"description": "true: not saved (leave_out_repeats)."}
+    )
+    earlier_submission = fields.Integer(
+        required=True, metadata={"description": "The point's batch that already holds it."}
+    )
+    earlier_receipt_code = fields.String(allow_none=True)
+    earlier_opinion = fields.Integer(required=True)
+
+
+class SubmissionCreatedSchema(SubmissionSchema):
+    repeats = fields.List(
+        fields.Nested(RepeatSchema),
+        required=True,
+        metadata={"description": "Opinions of the request the point had already sent."},
+    )
+
+
+class SubmissionSummarySchema(PortalSchema):
     id = fields.Integer(required=True)
     draft = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(["draft", "submitted"]))
@@ -297,9 +394,13 @@ class SubmissionListSchema(PageSchema):
 class SearchArgs(PageArgs):
     q = fields.String(load_default="", validate=validate.Length(max=500))
     draft = fields.String(metadata={"description": "A draft's slug."})
-    article = fields.Integer(validate=validate.Range(min=0), metadata={"description": "0: whole"})
-    chapter = fields.Integer(validate=validate.Range(min=0))
-    category = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=list)
+    article = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_DB_INT), metadata={"description": "0: whole"}
+    )
+    chapter = fields.Integer(validate=validate.Range(min=0, max=MAX_DB_INT))
+    category = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=MAX_DB_INT)), load_default=list
+    )
     stance = _enum(Stance)
     identity = _enum(Identity)
     channel = _enum(Channel)
@@ -318,7 +419,7 @@ class ExportArgs(SearchArgs):
     format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]))
 
 
-class SearchItemSchema(ma.Schema):
+class SearchItemSchema(PortalSchema):
     id = fields.Integer(required=True)
     body = fields.String(required=True)
     highlight = fields.String(
@@ -335,7 +436,7 @@ class SearchItemSchema(ma.Schema):
     created_at = fields.DateTime(required=True)
 
 
-class FacetValueSchema(ma.Schema):
+class FacetValueSchema(PortalSchema):
     value = fields.String(required=True)
     count = fields.Integer(required=True)
 

@@ -1,19 +1,20 @@
 """Login form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.forms import PortalForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(PortalForm):
     login = StringField(_l("电子邮箱或手机号码"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("在本设备上保持登录"))
     submit = SubmitField(_l("登录"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(PortalForm):
     login = StringField(
         _l("电子邮箱或手机号码"),
         validators=[DataRequired(), Length(max=254)],
@@ -31,7 +32,7 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("注册"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PortalForm):
     name = StringField(
         _l("用途"),
         validators=[DataRequired(), Length(max=100)],

@@ -1,13 +1,14 @@
 """Login, logout, registration and the account's API tokens."""
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp, tokens
 from portal.auth.forms import LoginForm, RegisterForm, TokenForm
 from portal.auth.services import AccountError, authenticate, create_user
-from portal.extensions import db, limiter
+from portal.comments.browser import session_rate_key
+from portal.extensions import db, deducted, limiter, spare_rate_limits
 from portal.models import Role
 from portal.urls import safe_next_url
 
@@ -38,7 +39,15 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("5 per hour", methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"], deduct_when=deducted
+)
+@limiter.limit(
+    lambda: current_app.config["REGISTER_SESSION_RATE_LIMIT"],
+    key_func=session_rate_key,
+    methods=["POST"],
+    deduct_when=deducted,
+)
 def register():
     """Citizens may register to see all their comments in one place; it is never required."""
     if current_user.is_authenticated:
@@ -63,6 +72,8 @@ def register():
             login_user(user)
             flash(_("注册成功，已登录。"), "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("comments.mine"))
+    elif request.method == "POST":
+        spare_rate_limits()  # the form says what to correct; correcting is not another attempt
     return render_template("auth/register.html", form=form)
 
 

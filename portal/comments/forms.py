@@ -1,7 +1,6 @@
 """The comment form and the tracking-code lookup form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -14,11 +13,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.comments.services import MAX_BODY, MAX_QUOTE
+from portal.forms import PortalForm
 from portal.labels import IDENTITY_LABELS, STANCE_LABELS, as_choices, enum_choices
 from portal.models import Draft
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PortalForm):
     target = SelectField(_l("意见针对"), validators=[DataRequired()])
     stance = RadioField(
         _l("您的意见是"),
@@ -66,7 +66,7 @@ class CommentForm(FlaskForm):
         self.identity.choices = enum_choices(IDENTITY_LABELS, blank=_l("不填写"))
 
 
-class TrackForm(FlaskForm):
+class TrackForm(PortalForm):
     class Meta:
         csrf = False  # a read-only lookup by GET
 

@@ -1,7 +1,12 @@
-"""Commenting rules: the window, consent, duplicates and idempotency, receipts and decisions.
+"""Commenting rules: the window, consent, repeats and idempotency, receipts and decisions.
 
 Callable without HTTP: the form, the API and the tests use the same functions. Each function
 changes the session and flushes; the caller commits once.
+
+Who sent an opinion is known only as far as the submitter shows it: their account, or their
+browser (a random id in the session cookie). The address is never used to tell people apart:
+a household's Wi-Fi, an office or a carrier's NAT puts hundreds of people behind one address
+and one browser version, and a forwarded campaign text makes their opinions identical.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,12 +40,13 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.numerals import parse_int
 from portal.sanitize import clean_text
 
 MAX_BODY = 5000
 MAX_QUOTE = 1000
 PHONE_RE = re.compile(r"^1\d{10}$")
-# A repeated opinion from the same client on the same article within this time is one opinion.
+# The same text from the same submitter on the same target within this time is one opinion.
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
@@ -54,10 +61,16 @@ class CommentRejected(ValueError):
 
 @dataclass(frozen=True)
 class ClientInfo:
-    """Who is on the other end, reduced to what the rules need."""
+    """Who is on the other end, reduced to what the rules need.
+
+    ``browser_id`` is the random per-browser id the web form keeps in the session; the API has
+    none. ``address`` and ``user_agent`` never tell submitters apart (see the module docstring);
+    they only bind an anonymous API caller's idempotency key.
+    """
 
     address: str = ""
     user_agent: str = ""
+    browser_id: str = ""
 
 
 @dataclass
@@ -88,8 +101,36 @@ def _keyed_hash(*parts: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def client_hash(client: ClientInfo) -> str:
-    return _keyed_hash("client", client.address, client.user_agent)
+def submitter_hash(author: User | None, client: ClientInfo) -> str:
+    """The submitter as far as repeats go: the account, else the browser; "" for neither (an
+    anonymous API call), whose repeats only its Idempotency-Key recognises."""
+    if author is not None:
+        return _keyed_hash("submitter", f"u:{author.id}")
+    if client.browser_id:
+        return _keyed_hash("submitter", f"b:{client.browser_id}")
+    return ""
+
+
+def participant_key(author: User | None, client: ClientInfo) -> str:
+    """Who counts as one participant: the account, else the browser, else this one opinion.
+
+    Never the address, and never a declared phone or e-mail: both are often a household's or an
+    office's, and neither is verified, so merging by them would count several people as one.
+    Counting the same person twice (in two browsers) is the lesser error.
+    """
+    if author is not None:
+        return f"u:{author.id}"
+    if client.browser_id:
+        return "b:" + _keyed_hash("participant", client.browser_id)[:40]
+    return "o:" + secrets.token_hex(20)
+
+
+def scoped_idempotency_key(key: str | None, *scope: str) -> str | None:
+    """The caller's key bound to the caller: the same key from anyone else is another key, so a
+    guessed or copied key never returns someone else's opinion."""
+    if not key:
+        return None
+    return _keyed_hash("idempotency", *scope, key)[:64]
 
 
 def normalize_contact(contact: str) -> str:
@@ -125,18 +166,19 @@ def resolve_target(draft: Draft, target: str) -> tuple[Chapter | None, Article |
     if target in ("", "draft"):
         return None, None
     kind, _, number = target.partition("-")
-    if not number.isdigit():
+    number = parse_int(number, minimum=1)
+    if number is None:
         raise CommentRejected("bad_target", "target")
     if kind == "article":
         article = db.session.scalar(
-            select(Article).where(Article.draft_id == draft.id, Article.number == int(number))
+            select(Article).where(Article.draft_id == draft.id, Article.number == number)
         )
         if article is None:
             raise CommentRejected("bad_target", "target")
         return article.chapter, article
     if kind == "chapter":
         chapter = db.session.scalar(
-            select(Chapter).where(Chapter.draft_id == draft.id, Chapter.number == int(number))
+            select(Chapter).where(Chapter.draft_id == draft.id, Chapter.number == number)
         )
         if chapter is None:
             raise CommentRejected("bad_target", "target")
@@ -158,8 +200,10 @@ def submit_comment(
 ) -> SubmitResult:
     """Accept one opinion under the consultation's rules.
 
-    Returns the existing comment (created=False) for a resubmitted form (same idempotency key)
-    or the same text from the same client on the same article within minutes.
+    Returns the existing comment (created=False) only when the same submitter repeats
+    themselves: the same idempotency key (already bound to its caller, see
+    ``scoped_idempotency_key``), or the same text from the same account or browser on the same
+    target within ``DUPLICATE_WINDOW``. Different people are never merged.
     """
     now = now or utcnow()
     client = client or ClientInfo()
@@ -193,25 +237,10 @@ def submit_comment(
     if contact:
         contact = normalize_contact(contact)
 
-    fingerprint = client_hash(client)
-    recent = db.session.scalars(
-        select(Comment).where(
-            Comment.draft_id == draft.id,
-            Comment.article_id == article.id if article else Comment.article_id.is_(None),
-            Comment.client_hash == fingerprint,
-            Comment.created_at >= now - DUPLICATE_WINDOW,
-        )
-    )
-    for earlier in recent:
-        if _same_text(earlier.body) == _same_text(body):
-            return SubmitResult(earlier, created=False)
-
-    if author is not None:
-        participant = f"u:{author.id}"
-    elif contact:
-        participant = "c:" + _keyed_hash("contact", contact.lower())[:40]
-    else:
-        participant = "h:" + fingerprint[:40]
+    submitter = submitter_hash(author, client)
+    earlier = _repeat_of(draft, chapter, article, submitter, body, now) if submitter else None
+    if earlier is not None:
+        return SubmitResult(earlier, created=False)
 
     comment = Comment(
         draft=draft,
@@ -228,8 +257,8 @@ def submit_comment(
         contact=contact,
         consent_at=now if data.consent and (name or contact) else None,
         district=clean_text(data.district)[:100],
-        participant_key=participant,
-        client_hash=fingerprint,
+        participant_key=participant_key(author, client),
+        submitter_hash=submitter,
         idempotency_key=data.idempotency_key or None,
         tracking_code=tracking.new_code(),
         status=CommentStatus.received,
@@ -239,6 +268,29 @@ def submit_comment(
     db.session.flush()
     enqueue_index(comment)
     return SubmitResult(comment, created=True)
+
+
+def _repeat_of(
+    draft: Draft,
+    chapter: Chapter | None,
+    article: Article | None,
+    submitter: str,
+    body: str,
+    now: datetime,
+) -> Comment | None:
+    """This submitter's own opinion with the same text on the same target, sent minutes ago."""
+    recent = db.session.scalars(
+        select(Comment).where(
+            Comment.draft_id == draft.id,
+            Comment.article_id == article.id if article else Comment.article_id.is_(None),
+            Comment.chapter_id == chapter.id if chapter else Comment.chapter_id.is_(None),
+            Comment.submitter_hash == submitter,
+            Comment.submission_id.is_(None),
+            Comment.created_at >= now - DUPLICATE_WINDOW,
+        )
+    )
+    text = _same_text(body)
+    return next((c for c in recent if _same_text(c.body) == text), None)
 
 
 def enqueue_index(comment: Comment, action: IndexAction = IndexAction.upsert) -> None:

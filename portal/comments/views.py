@@ -10,11 +10,18 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.comments import bp
 from portal.comments import services as comments
+from portal.comments.browser import (
+    account_rate_key,
+    browser_id,
+    is_anonymous,
+    session_rate_key,
+)
 from portal.comments.forms import CommentForm, TrackForm
 from portal.comments.messages import rejection_message
 from portal.drafts import services as drafts
-from portal.extensions import db, limiter
+from portal.extensions import db, deducted, limiter, spare_rate_limits
 from portal.models import Identity, Stance, utcnow
+from portal.numerals import parse_int
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -33,14 +40,19 @@ def _check_timing(token: str | None) -> str | None:
     return None
 
 
-def _account_key() -> str:
-    return f"user:{current_user.get_id()}"
-
-
 def _client() -> comments.ClientInfo:
     return comments.ClientInfo(
-        address=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")[:300]
+        address=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", "")[:300],
+        browser_id=browser_id(),
     )
+
+
+def _form_key(posted: str | None) -> str | None:
+    """The form's idempotency key bound to this browser and account: a key posted from another
+    session (guessed or copied) is another key, and never returns someone else's opinion."""
+    account = current_user.get_id() if current_user.is_authenticated else ""
+    return comments.scoped_idempotency_key(posted, "form", browser_id(), f"user:{account}")
 
 
 def _sync_index() -> None:
@@ -57,12 +69,21 @@ def _remember_receipt(code: str) -> None:
 
 
 @bp.route("/drafts/<slug>/comment", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["COMMENT_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["COMMENT_RATE_LIMIT"], methods=["POST"], deduct_when=deducted
+)
+@limiter.limit(
+    lambda: current_app.config["COMMENT_SESSION_RATE_LIMIT"],
+    key_func=session_rate_key,
+    methods=["POST"],
+    deduct_when=deducted,
+)
 @limiter.limit(
     lambda: current_app.config["COMMENT_ACCOUNT_RATE_LIMIT"],
-    key_func=_account_key,
+    key_func=account_rate_key,
     methods=["POST"],
-    exempt_when=lambda: not current_user.is_authenticated,
+    exempt_when=is_anonymous,
+    deduct_when=deducted,
 )
 def new(slug: str):
     draft = drafts.get_public_draft(slug) or abort(404)
@@ -72,12 +93,16 @@ def new(slug: str):
             "comments/closed.html", draft=draft, message=rejection_message("window_closed")
         ), status
 
+    browser_id()  # the form's key is bound to this browser from its first showing
     form = CommentForm(draft)
     if request.method == "GET":
-        if request.args.get("article", "").isdigit():
-            form.target.data = f"article-{request.args['article']}"
-        elif request.args.get("chapter", "").isdigit():
-            form.target.data = f"chapter-{request.args['chapter']}"
+        # ?article=12, ?article=１２ and ?article=十二 all preselect 第十二条; junk is ignored.
+        article = parse_int(request.args.get("article"), minimum=1, chinese=True)
+        chapter = parse_int(request.args.get("chapter"), minimum=1, chinese=True)
+        if article is not None:
+            form.target.data = f"article-{article}"
+        elif chapter is not None:
+            form.target.data = f"chapter-{chapter}"
         else:
             form.target.data = "draft"
     selected_article = _selected_article(draft, form.target.data)
@@ -96,7 +121,7 @@ def new(slug: str):
                 identity=Identity(form.identity.data) if form.identity.data else None,
                 district=form.district.data or "",
                 consent=form.consent.data,
-                idempotency_key=form.idempotency_key.data or None,
+                idempotency_key=_form_key(form.idempotency_key.data),
             )
             author = current_user if current_user.is_authenticated else None
             try:
@@ -107,6 +132,7 @@ def new(slug: str):
                 error = rejected.code
                 if rejected.field and hasattr(form, rejected.field):
                     getattr(form, rejected.field).errors.append(rejection_message(error))
+                    spare_rate_limits()  # a mistake to correct, not another attempt
             except IntegrityError:
                 # A double click raced us to the same idempotency key: show the first one.
                 db.session.rollback()
@@ -129,6 +155,8 @@ def new(slug: str):
             return render_template(
                 "comments/closed.html", draft=draft, message=rejection_message(error)
             ), 403
+    elif request.method == "POST":
+        spare_rate_limits()  # the form told the visitor what to correct
 
     if request.method == "GET" or not form.idempotency_key.data:
         form.idempotency_key.data = uuid.uuid4().hex
@@ -147,14 +175,22 @@ def new(slug: str):
 
 
 def _selected_article(draft, target: str | None):
-    if target and target.startswith("article-") and target[8:].isdigit():
-        number = int(target[8:])
+    number = parse_int(target[8:], minimum=1) if target and target.startswith("article-") else None
+    if number is not None:
         return next((a for a in draft.articles if a.number == number), None)
     return None
 
 
+def _lookup_limits(view):
+    """Per address (sized for shared addresses) and, tighter, per browser."""
+    view = limiter.limit(
+        lambda: current_app.config["LOOKUP_SESSION_RATE_LIMIT"], key_func=session_rate_key
+    )(view)
+    return limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])(view)
+
+
 @bp.route("/receipts/<code>")
-@limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
+@_lookup_limits
 def receipt(code: str):
     comment = comments.find_by_code(code)
     if comment is None:
@@ -167,14 +203,15 @@ def receipt(code: str):
         "comments/receipt.html",
         comment=comment,
         status=comments.public_status(comment),
-        again=request.args.get("again") == "1",
+        # "Already received" only to the browser that sent it; anyone else sees a plain receipt.
+        again=request.args.get("again") == "1" and code in session.get("receipts", []),
         masked_contact=comments.mask_contact(comment.contact),
         masked_name=comments.mask_name(comment.name),
     )
 
 
 @bp.route("/track")
-@limiter.limit(lambda: current_app.config["LOOKUP_RATE_LIMIT"])
+@_lookup_limits
 def track():
     form = TrackForm(request.args, meta={"csrf": False})
     if "code" in request.args and form.validate():

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
 from wtforms import (
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.extensions import db
+from portal.forms import PortalForm
 from portal.labels import DRAFT_STATUS_LABELS, as_choices
 from portal.models import Draft
 
@@ -28,7 +28,7 @@ def _status_choices(blank: str | None):
     return [("", blank), *choices] if blank is not None else choices
 
 
-class StatusFilterForm(FlaskForm):
+class StatusFilterForm(PortalForm):
     status = SelectField(_l("状态"), validators=[Optional()])
     submit = SubmitField(_l("筛选"))
 
@@ -39,7 +39,7 @@ class StatusFilterForm(FlaskForm):
         )
 
 
-class DraftMetaForm(FlaskForm):
+class DraftMetaForm(PortalForm):
     slug = StringField(
         _l("网址标识"),
         validators=[
@@ -120,7 +120,7 @@ def _to_local(value: datetime | None) -> datetime | None:
     return value.astimezone(_zone()).replace(tzinfo=None)
 
 
-class DraftTextForm(FlaskForm):
+class DraftTextForm(PortalForm):
     text = TextAreaField(
         _l("正文"),
         validators=[Optional()],

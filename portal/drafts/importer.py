@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal import officefiles
 from portal.drafts.parser import DraftParseError, ParsedDraft, docx_to_text, parse_draft_text
 
 
@@ -75,6 +78,23 @@ class Preview:
         )
 
 
+def read_docx(stream: BinaryIO, *, max_bytes: int, limits: officefiles.Limits | None = None) -> str:
+    """The text of an uploaded .docx, checked by portal/officefiles.py before python-docx opens it.
+
+    Raises DraftParseError ("too_long", "not_docx") or officefiles.OfficeFileError (a limit).
+    """
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise DraftParseError("too_long", f"file larger than {max_bytes} bytes")
+    try:
+        officefiles.check_docx(data, limits)
+    except officefiles.OfficeFileError as error:
+        if error.code == "not_zip":  # a .doc or a PDF renamed: the usual message
+            raise DraftParseError("not_docx", "file is not a zip archive") from error
+        raise
+    return docx_to_text(io.BytesIO(data), max_bytes=max_bytes)
+
+
 def read_and_parse(form) -> ImportResult:
     """Read the uploaded .docx if any, else the pasted text, and parse it; nothing is saved."""
     config = current_app.config
@@ -82,11 +102,14 @@ def read_and_parse(form) -> ImportResult:
     try:
         upload = form.document.data
         if upload and getattr(upload, "filename", ""):
-            result.text = docx_to_text(upload.stream, max_bytes=config["DRAFT_MAX_DOCX_BYTES"])
+            result.text = read_docx(upload.stream, max_bytes=config["DRAFT_MAX_DOCX_BYTES"])
         else:
             result.text = form.text.data or ""
         result.parsed = parse_draft_text(result.text, max_chars=config["DRAFT_MAX_CHARS"])
     except DraftParseError as error:
         result.error = parse_error_message(error)
+        result.parsed = None
+    except officefiles.OfficeFileError as error:
+        result.error = error.message()
         result.parsed = None
     return result

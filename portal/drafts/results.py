@@ -9,18 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.audit import record
-from portal.drafts.services import (
-    Participation,
-    participation_by_article,
-    participation_by_channel,
-    participation_by_draft,
-)
 from portal.extensions import db
+from portal.figures import Figures, Scope, compute
+from portal.figures import total as figures_total
 from portal.models import Channel, Comment, Decision, Draft, DraftStatus, User, utcnow
 from portal.sanitize import mask_contacts
+
+# Everything here is public: a decision counts once its response is published (docs/figures.md).
+SCOPE = Scope.public
 
 
 class ResultsError(ValueError):
@@ -33,7 +32,7 @@ class ResultsError(ValueError):
 class ArticleFigures:
     number: int
     heading: str
-    participation: Participation
+    figures: Figures
 
 
 @dataclass
@@ -50,32 +49,24 @@ class PublishedResponse:
 
 @dataclass
 class ConsultationFigures:
+    """A draft's public figures (portal/figures.py, Scope.public: published decisions only)."""
+
     draft: Draft
-    total: Participation
-    by_channel: dict[Channel, Participation]
+    total: Figures
+    by_channel: dict[Channel, Figures]
     by_article: list[ArticleFigures]
-    whole_draft: Participation
-    decisions: dict[Decision | None, int] | None = None  # only once results are published
+    whole_draft: Figures  # opinions on the whole draft or a chapter
     responses: list[PublishedResponse] = field(default_factory=list)
 
     @property
     def published(self) -> bool:
-        return self.decisions is not None
+        """Decisions are public only once the drafting team publishes the results."""
+        return self.draft.results_published_at is not None
 
-
-def _decision_counts(draft: Draft) -> dict[Decision | None, int]:
-    from portal.comments.services import staff_visible
-
-    query = (
-        select(Comment.decision, func.count(Comment.id))
-        .where(Comment.draft_id == draft.id, staff_visible())
-        .group_by(Comment.decision)
-    )
-    counts: dict[Decision | None, int] = {decision: 0 for decision in Decision}
-    counts[None] = 0
-    for decision, n in db.session.execute(query):
-        counts[decision] = n
-    return counts
+    @property
+    def decisions(self) -> dict[Decision | None, int] | None:
+        """Opinions per published decision (None: undecided), or None before publication."""
+        return self.total.by_decision() if self.published else None
 
 
 def published_responses(draft: Draft, limit: int | None = None) -> list[PublishedResponse]:
@@ -97,7 +88,7 @@ def published_responses(draft: Draft, limit: int | None = None) -> list[Publishe
         PublishedResponse(
             article=c.article_number,
             decision=c.decision,
-            response=c.response,
+            response=mask_contacts(c.response),
             opinion=mask_contacts(c.body) if c.published else "",
             channel=c.channel,
             published_at=c.response_published_at,
@@ -107,25 +98,22 @@ def published_responses(draft: Draft, limit: int | None = None) -> list[Publishe
 
 
 def figures(draft: Draft, *, with_responses: bool = False) -> ConsultationFigures:
-    """Participation by channel and article; decisions and responses once results are public."""
-    total = participation_by_draft([draft.id]).get(draft.id, Participation())
-    per_article = participation_by_article(draft.id)
-    articles = [
-        ArticleFigures(a.number, a.heading, per_article.get(a.id, Participation()))
-        for a in draft.articles
-    ]
-    in_articles = sum(a.participation.comments for a in articles)
+    """Figures in total, by channel and by article; decisions and responses once public."""
+    total = figures_total(SCOPE, draft_id=draft.id)
+    per_channel = compute(SCOPE, by="channel", draft_id=draft.id)
+    per_article = compute(SCOPE, by="article", draft_id=draft.id)
     result = ConsultationFigures(
         draft=draft,
         total=total,
-        by_channel=participation_by_channel(draft.id),
-        by_article=articles,
-        whole_draft=Participation(comments=max(0, total.comments - in_articles)),
+        by_channel={channel: per_channel.get(channel, Figures()) for channel in Channel},
+        by_article=[
+            ArticleFigures(a.number, a.heading, per_article.get(a.id, Figures()))
+            for a in draft.articles
+        ],
+        whole_draft=per_article.get(None, Figures()),
     )
-    if draft.results_published_at is not None:
-        result.decisions = _decision_counts(draft)
-        if with_responses:
-            result.responses = published_responses(draft)
+    if result.published and with_responses:
+        result.responses = published_responses(draft)
     return result
 
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit import record
 from portal.drafts.parser import ParsedDraft
 from portal.extensions import db
+from portal.figures import Scope, compute
 from portal.models import (
     Article,
     Channel,
     Chapter,
-    Comment,
     Draft,
     DraftStatus,
     Section,
-    Submission,
-    SubmissionStatus,
     User,
     utcnow,
 )
@@ -28,7 +26,11 @@ from portal.models import (
 
 @dataclass(frozen=True)
 class Participation:
-    """How many opinions and distinct participants a draft or an article has received."""
+    """How many opinions and distinct participants a draft or an article has received.
+
+    The two reading-page figures of portal.figures.Figures (opinions, people), under the names
+    the templates and the API use.
+    """
 
     comments: int = 0
     participants: int = 0
@@ -85,49 +87,25 @@ def get_draft(slug: str) -> Draft | None:
     return db.session.scalar(select(Draft).where(Draft.slug == slug))
 
 
-def _counted_comments():
-    """Opinions that count publicly: online ones, and liaison ones once their batch is submitted."""
-    return or_(Comment.submission_id.is_(None), Submission.status == SubmissionStatus.submitted)
+# Reading pages show opinions and participants only; both come from portal/figures.py, where
+# what counts is defined once. The scope only matters for decisions, which these omit.
 
 
-def _participation_query(group_by):
-    # A liaison opinion raised by N people counts as N participants; online ones count
-    # distinct participant keys (an account, or a contact, or a client).
-    return (
-        select(
-            group_by,
-            func.count(Comment.id),
-            func.count(
-                func.distinct(case((Comment.submission_id.is_(None), Comment.participant_key)))
-            )
-            + func.coalesce(
-                func.sum(case((Comment.submission_id.is_not(None), Comment.raised_by), else_=0)), 0
-            ),
-        )
-        .select_from(Comment)
-        .outerjoin(Submission, Comment.submission_id == Submission.id)
-        .where(_counted_comments())
-        .group_by(group_by)
-    )
+def _participation(found: dict) -> dict:
+    return {key: Participation(f.opinions, f.people) for key, f in found.items()}
 
 
 def participation_by_draft(draft_ids: list[int]) -> dict[int, Participation]:
-    if not draft_ids:
-        return {}
-    query = _participation_query(Comment.draft_id).where(Comment.draft_id.in_(draft_ids))
-    return {row[0]: Participation(row[1], int(row[2])) for row in db.session.execute(query)}
+    return _participation(compute(Scope.public, by="draft", draft_ids=draft_ids))
 
 
 def participation_by_article(draft_id: int) -> dict[int, Participation]:
-    query = _participation_query(Comment.article_id).where(
-        Comment.draft_id == draft_id, Comment.article_id.is_not(None)
-    )
-    return {row[0]: Participation(row[1], int(row[2])) for row in db.session.execute(query)}
+    found = compute(Scope.public, by="article", draft_id=draft_id)
+    return _participation({key: f for key, f in found.items() if key is not None})
 
 
 def participation_by_channel(draft_id: int) -> dict[Channel, Participation]:
-    query = _participation_query(Comment.channel).where(Comment.draft_id == draft_id)
-    found = {row[0]: Participation(row[1], int(row[2])) for row in db.session.execute(query)}
+    found = _participation(compute(Scope.public, by="channel", draft_id=draft_id))
     return {channel: found.get(channel, Participation()) for channel in Channel}
 
 

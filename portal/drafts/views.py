@@ -76,10 +76,12 @@ def import_text(slug: str):
     draft = drafts.get_draft(slug) or abort(404)
     form = DraftTextForm()
     preview = None
+    status = 200
     if form.validate_on_submit():
         result = importer.read_and_parse(form)
         if result.error:
             form.text.errors.append(result.error)
+            status = 422
         elif form.publish.data and form.confirmed.data == "1":
             drafts.replace_text(draft, result.parsed, current_user)
             db.session.commit()
@@ -92,7 +94,10 @@ def import_text(slug: str):
             preview = importer.Preview.of(result.parsed)
             form.text.data = result.text
             form.confirmed.data = "1"
-    return render_template("drafts/manage_text.html", form=form, draft=draft, preview=preview)
+    return (
+        render_template("drafts/manage_text.html", form=form, draft=draft, preview=preview),
+        status,
+    )
 
 
 @bp.route("/drafts/<slug>/opinions")
@@ -124,13 +129,15 @@ def results_report(slug: str):
 
     from flask import send_file
 
+    from portal.figures import Scope
     from portal.review.report import build_adoption_report, report_filename
 
     draft = drafts.get_public_draft(slug) or abort(404)
     if draft.results_published_at is None:
         abort(404)
     return send_file(
-        io.BytesIO(build_adoption_report(draft)),
+        # Public scope: only published decisions, like the results page (docs/figures.md).
+        io.BytesIO(build_adoption_report(draft, Scope.public)),
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         as_attachment=True,
         download_name=report_filename(draft),

@@ -1,7 +1,6 @@
 """Forms for assignments, submissions, opinions and uploads."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -16,13 +15,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.forms import PortalForm
 from portal.labels import IDENTITY_LABELS, METHOD_LABELS, STANCE_LABELS, as_choices, enum_choices
 from portal.liaison.services import MAX_OPINION
 
 _count = [Optional(), NumberRange(min=0, max=1_000_000, message=_l("请填写 0 或正整数。"))]
 
 
-class SubmissionForm(FlaskForm):
+class SubmissionForm(PortalForm):
     draft = SelectField(_l("草案"), validators=[DataRequired()])
     method = SelectField(_l("收集方式"))
     held_on = DateField(_l("日期"), validators=[Optional()])
@@ -57,7 +57,7 @@ class SubmissionForm(FlaskForm):
         return {name: getattr(self, name).data for name in names}
 
 
-class OpinionForm(FlaskForm):
+class OpinionForm(PortalForm):
     body = TextAreaField(
         _l("意见内容"),
         validators=[DataRequired(message=_l("请填写意见内容。")), Length(max=MAX_OPINION)],
@@ -86,16 +86,16 @@ class OpinionForm(FlaskForm):
         self.identity.choices = enum_choices(IDENTITY_LABELS, blank=_l("未注明"))
 
 
-class UploadForm(FlaskForm):
+class UploadForm(PortalForm):
     file = FileField(_l("文件"), validators=[FileRequired(message=_l("请选择文件。"))])
     submit = SubmitField(_l("上传"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     submit = SubmitField(_l("确认"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(PortalForm):
     draft = SelectField(_l("草案"), validators=[DataRequired()])
     all_points = BooleanField(_l("发送给全部联系点"))
     points = SelectMultipleField(

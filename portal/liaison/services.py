@@ -2,6 +2,11 @@
 
 Every function that reads a submission takes the acting user and enforces that staff of one
 point only ever reach their own point's data; the drafting team and admins see all points.
+
+A batch is built and sent only inside the draft's liaison window (``window_problem``): from
+the consultation's opening until its closing plus ``LIAISON_GRACE_DAYS``, never once the
+results are published. Before it is sent, opinions the point already sent for the draft are
+found (``find_repeats``) and either left out or sent knowingly.
 """
 
 from __future__ import annotations
@@ -9,23 +14,24 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
+from portal import uploads
 from portal.audit import record
 from portal.comments import tracking
 from portal.comments.services import enqueue_index
 from portal.extensions import db
+from portal.figures import Figures, Scope, compute, total
 from portal.models import (
     Assignment,
     Attachment,
     Channel,
     Comment,
     CommentStatus,
-    Decision,
     Draft,
     DraftStatus,
     Identity,
@@ -39,7 +45,7 @@ from portal.models import (
     utcnow,
 )
 from portal.numerals import find_article_refs
-from portal.sanitize import clean_text
+from portal.sanitize import clean_line, clean_text
 
 DUE_SOON_DAYS = 7
 MAX_OPINION = 5000
@@ -190,16 +196,79 @@ def open_drafts_for_point(point: LiaisonPoint) -> list[Draft]:
     )
 
 
+# --- the liaison window -------------------------------------------------------------------
+
+# The refusals of window_problem(): the API answers them 403, the pages show them on top.
+WINDOW_CODES = frozenset(
+    {"draft_unpublished", "not_open", "window_closed", "draft_archived", "results_published"}
+)
+
+
+def grace_days() -> int:
+    return max(0, int(current_app.config.get("LIAISON_GRACE_DAYS", 3)))
+
+
+def liaison_deadline(draft: Draft) -> datetime | None:
+    """The last moment a batch is accepted: the closing plus the grace for forum notes."""
+    if draft.closes_at is None:
+        return None
+    return draft.closes_at + timedelta(days=grace_days())
+
+
+def window_problem(draft: Draft, now: datetime | None = None) -> LiaisonError | None:
+    """Why a batch for this draft cannot be built or sent now, or None when it can.
+
+    The one place of the rule: creating, editing, adding or importing opinions, attaching and
+    submitting all ask it, through the pages and the API alike. Removing things from a batch
+    that was never sent does not: it changes nothing anybody else sees.
+    """
+    now = now or utcnow()
+    if draft.status == DraftStatus.draft:
+        return LiaisonError("draft_unpublished", "draft")
+    if draft.results_published_at is not None:
+        # The published figures must stay what was published.
+        return LiaisonError("results_published", "draft", published_at=draft.results_published_at)
+    if draft.status == DraftStatus.archived:
+        return LiaisonError("draft_archived", "draft")
+    if draft.opens_at is None or now < draft.opens_at:
+        return LiaisonError("not_open", "draft", opens_at=draft.opens_at)
+    deadline = liaison_deadline(draft)
+    if deadline is None:
+        # Consulting without a closing date is not under consultation yet (Draft.phase).
+        return LiaisonError("not_open", "draft", opens_at=None)
+    if now >= deadline:
+        return LiaisonError(
+            "window_closed",
+            "draft",
+            closes_at=draft.closes_at,
+            deadline=deadline,
+            days=grace_days(),
+        )
+    # A draft closed by hand (status closed) still takes batches during the grace period.
+    return None
+
+
+def check_window(draft: Draft, now: datetime | None = None) -> None:
+    problem = window_problem(draft, now)
+    if problem is not None:
+        raise problem
+
+
 # --- submissions --------------------------------------------------------------------------
 
 
 def _check_counts(data: dict) -> None:
+    """The breakdown by kind of participant adds up to the total, or is left out (all 0)."""
     total = data.get("participants") or 0
     parts = sum(data.get(name) or 0 for name in PARTICIPANT_FIELDS)
     if any((data.get(name) or 0) < 0 for name in ("participants", *PARTICIPANT_FIELDS)):
         raise LiaisonError("negative_count", "participants")
-    if parts > total:
-        raise LiaisonError("parts_exceed_total", "participants", total=total, parts=parts)
+    if parts and parts != total:
+        raise LiaisonError("breakdown_mismatch", "participants", total=total, parts=parts)
+
+
+def _stored_counts(submission: Submission) -> dict:
+    return {name: getattr(submission, name) for name in ("participants", *PARTICIPANT_FIELDS)}
 
 
 def find_submission_by_key(point: LiaisonPoint, key: str | None) -> Submission | None:
@@ -223,8 +292,7 @@ def create_submission(
 ) -> Submission:
     if not point.active:
         raise LiaisonError("point_inactive")
-    if draft.status == DraftStatus.draft:
-        raise LiaisonError("draft_unpublished")
+    check_window(draft)
     _check_counts(data)
     assignment = db.session.scalar(
         select(Assignment).where(
@@ -263,6 +331,7 @@ def _require_editable(submission: Submission) -> None:
 
 def update_submission(submission: Submission, data: dict, actor: User) -> None:
     _require_editable(submission)
+    check_window(submission.draft)
     _check_counts(data)
     _apply_meta(submission, data)
     db.session.flush()
@@ -293,6 +362,7 @@ def _article_numbers(draft: Draft) -> dict[int, object]:
 def add_opinions(submission: Submission, opinions: list[OpinionData], actor: User) -> list[Comment]:
     """Add opinions to a batch that is still being built; all of them or none."""
     _require_editable(submission)
+    check_window(submission.draft)
     articles = _article_numbers(submission.draft)
     checked = []
     problems: list[LiaisonError] = []
@@ -349,6 +419,7 @@ def _opinion_problem(
 def update_opinion(comment: Comment, data: OpinionData) -> None:
     """Correct an opinion (its article above all) while the batch is still a draft."""
     _require_editable(comment.submission)
+    check_window(comment.submission.draft)
     body = clean_text(data.body)
     if not body:
         raise LiaisonError("empty_body", "body")
@@ -375,13 +446,113 @@ def delete_opinion(comment: Comment) -> None:
     db.session.flush()
 
 
-def submit(submission: Submission, actor: User) -> Submission:
+# --- opinions the point already sent -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EarlierOpinion:
+    """An opinion of a batch the point already sent, with what names that batch."""
+
+    comment_id: int
+    body: str
+    submission_id: int
+    receipt_code: str | None
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Repeat:
+    comment: Comment  # in the batch being built
+    earlier: EarlierOpinion  # the first time the point sent the same text
+
+
+def repeat_key(text: str) -> str:
+    """The form two opinions are compared in: the duplicate clusters' normalisation (width,
+    case, spacing, punctuation and 第12条/第十二条 do not count)."""
+    # Imported here: the review package imports this module (article detection).
+    from portal.review.clustering import normalize_text
+
+    return normalize_text(text)
+
+
+def find_repeats(submission: Submission) -> list[Repeat]:
+    """The batch's opinions whose text the same point already sent for the same draft."""
+    if not submission.comments:
+        return []
+    rows = db.session.execute(
+        select(
+            Comment.id,
+            Comment.body,
+            Submission.id,
+            Submission.receipt_code,
+            Submission.submitted_at,
+        )
+        .join(Submission, Comment.submission_id == Submission.id)
+        .where(
+            Submission.liaison_point_id == submission.liaison_point_id,
+            Submission.draft_id == submission.draft_id,
+            Submission.status == SubmissionStatus.submitted,
+            Submission.id != submission.id,
+        )
+        .order_by(Submission.submitted_at, Comment.id)
+    )
+    sent: dict[str, EarlierOpinion] = {}
+    for row in rows:
+        key = repeat_key(row[1])
+        if key and key not in sent:
+            sent[key] = EarlierOpinion(*row)
+    if not sent:
+        return []
+    repeats = []
+    for comment in sorted(submission.comments, key=lambda c: c.id):
+        earlier = sent.get(repeat_key(comment.body))
+        if earlier is not None:
+            repeats.append(Repeat(comment, earlier))
+    return repeats
+
+
+def leave_out_repeats(submission: Submission, actor: User) -> list[Repeat]:
+    """Remove from the unsent batch every opinion the point already sent; returns them."""
+    _require_editable(submission)
+    repeats = find_repeats(submission)
+    for repeat in repeats:
+        submission.comments.remove(repeat.comment)
+        db.session.delete(repeat.comment)
+    db.session.flush()
+    if repeats:
+        record(
+            actor,
+            "submission.repeats_left_out",
+            submission,
+            {"opinions": [r.comment.id for r in repeats]},
+        )
+    return repeats
+
+
+# What submit() does with opinions the point already sent.
+REPEATS_WARN = "warn"  # refuse with "repeats_found" (the pages then ask the person)
+REPEATS_INCLUDE = "include"  # send them anyway
+REPEATS_LEAVE_OUT = "leave_out"  # remove them, send the rest
+
+
+def submit(submission: Submission, actor: User, *, repeats: str = REPEATS_WARN) -> Submission:
     """Lock the batch, timestamp and receipt it; from now on the drafting team sees it."""
     _require_editable(submission)
+    check_window(submission.draft)
+    # Checked again here: a batch saved before the rule, whatever path filled it.
+    _check_counts(_stored_counts(submission))
     if not submission.comments:
         raise LiaisonError("no_opinions")
     if submission.held_on is None:
         raise LiaisonError("held_on_required", "held_on")
+    found = find_repeats(submission)
+    if found and repeats == REPEATS_WARN:
+        raise LiaisonError("repeats_found", count=len(found))
+    if found and repeats == REPEATS_LEAVE_OUT:
+        leave_out_repeats(submission, actor)
+        if not submission.comments:
+            raise LiaisonError("all_repeats", count=len(found))
+        found = []
     submission.status = SubmissionStatus.submitted
     submission.submitted_at = utcnow()
     submission.receipt_code = tracking.new_code()
@@ -397,7 +568,11 @@ def submit(submission: Submission, actor: User) -> Submission:
         actor,
         "submission.submitted",
         submission,
-        {"opinions": len(submission.comments), "receipt": submission.receipt_code},
+        {
+            "opinions": len(submission.comments),
+            "receipt": submission.receipt_code,
+            "repeats": len(found),
+        },
     )
     return submission
 
@@ -450,6 +625,7 @@ def sniff_type(head: bytes, data: bytes) -> str | None:
 
 def save_attachment(submission: Submission, filename: str, data: bytes, actor: User) -> Attachment:
     _require_editable(submission)
+    check_window(submission.draft)
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     if not data:
         raise LiaisonError("attachment_empty", "file")
@@ -459,11 +635,10 @@ def save_attachment(submission: Submission, filename: str, data: bytes, actor: U
     if kind is None:
         raise LiaisonError("attachment_type", "file")
     storage_key = secrets.token_hex(16)
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    # Stored under a random name, outside static/, served only through an access check.
-    (folder / storage_key).write_bytes(data)
-    safe_name = Path(filename or f"attachment.{kind}").name[:200]
+    # The name is shown and sent back in Content-Disposition: one clean line (no NUL, which
+    # PostgreSQL refuses, no control or bidi characters that would disguise the extension).
+    safe_name = clean_line(Path(clean_line(filename) or f"attachment.{kind}").name)[:200]
+    safe_name = safe_name or f"attachment.{kind}"
     if not safe_name.lower().endswith(f".{kind}") and not (
         kind == "jpg" and safe_name.lower().endswith(".jpeg")
     ):
@@ -479,6 +654,9 @@ def save_attachment(submission: Submission, filename: str, data: bytes, actor: U
     )
     db.session.add(attachment)
     db.session.flush()
+    # Written only once the row is accepted, and removed again unless the transaction commits.
+    # Stored under a random name, outside static/, served only through an access check.
+    uploads.write(db.session, attachment_path(attachment), data)
     return attachment
 
 
@@ -491,83 +669,28 @@ def delete_attachment(attachment: Attachment) -> None:
     path = attachment_path(attachment)
     db.session.delete(attachment)
     db.session.flush()
-    path.unlink(missing_ok=True)
+    uploads.remove_after_commit(db.session, path)
 
 
 # --- feedback and figures ---------------------------------------------------------------------
 
 
-@dataclass
-class Figures:
-    """Opinions submitted and what became of them."""
-
-    opinions: int = 0
-    people: int = 0
-    decided: int = 0
-    adopted: int = 0
-    partly_adopted: int = 0
-    not_adopted: int = 0
-    merged: int = 0
-
-    @property
-    def adoption_rate(self) -> float | None:
-        """Adopted or partly adopted, among the opinions with a published decision."""
-        if not self.decided:
-            return None
-        return (self.adopted + self.partly_adopted) / self.decided
-
-
-def _published(decision: Decision):
-    return func.sum(
-        case(
-            (
-                (Comment.decision == decision) & Comment.response_published_at.is_not(None),
-                1,
-            ),
-            else_=0,
-        )
-    )
-
-
-def _figures_query(*group_by):
-    return (
-        select(
-            *group_by,
-            func.count(Comment.id),
-            func.coalesce(func.sum(Comment.raised_by), 0),
-            func.sum(case((Comment.response_published_at.is_not(None), 1), else_=0)),
-            _published(Decision.adopted),
-            _published(Decision.partly_adopted),
-            _published(Decision.not_adopted),
-            _published(Decision.merged),
-        )
-        .select_from(Comment)
-        .join(Submission, Comment.submission_id == Submission.id)
-        .where(Submission.status == SubmissionStatus.submitted)
-    )
-
-
-def _to_figures(row) -> Figures:
-    return Figures(*(int(v or 0) for v in row))
+# A point sees what the public sees of its opinions' fate: a decision counts once its response
+# is published (portal/figures.py, Scope.public; docs/figures.md).
+FIGURES_SCOPE = Scope.public
 
 
 def figures_by_point_and_draft(point_id: int | None = None) -> dict[tuple[int, int], Figures]:
-    query = _figures_query(Submission.liaison_point_id, Comment.draft_id).group_by(
-        Submission.liaison_point_id, Comment.draft_id
-    )
-    if point_id is not None:
-        query = query.where(Submission.liaison_point_id == point_id)
-    return {(r[0], r[1]): _to_figures(r[2:]) for r in db.session.execute(query)}
+    return compute(FIGURES_SCOPE, by=("point", "draft"), point_id=point_id)
 
 
 def figures_by_point() -> dict[int, Figures]:
-    query = _figures_query(Submission.liaison_point_id).group_by(Submission.liaison_point_id)
-    return {r[0]: _to_figures(r[1:]) for r in db.session.execute(query)}
+    return compute(FIGURES_SCOPE, by="point")
 
 
 def city_figures() -> Figures:
-    row = db.session.execute(_figures_query()).one()
-    return _to_figures(row)
+    """All points together: every liaison opinion in a submitted batch."""
+    return total(FIGURES_SCOPE, channel=Channel.liaison)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from portal.liaison import services as liaison
 from portal.liaison.forms import AssignForm, ConfirmForm, OpinionForm, SubmissionForm, UploadForm
 from portal.liaison.messages import error_message
 from portal.models import Comment, Identity, LiaisonPoint, Role, Stance, SubmissionStatus
+from portal.numerals import parse_int
 
 liaison_required = role_required(Role.liaison)
 
@@ -37,6 +39,13 @@ def _my_point() -> LiaisonPoint:
 def _own_submission(submission_id: int):
     """The submission if the current user may see it; otherwise 404, never a hint it exists."""
     return liaison.get_submission(current_user, submission_id) or abort(404)
+
+
+def _window_refusal(submission, error: liaison.LiaisonError):
+    """The batch page with the reason the draft takes no batch now, or None for other errors."""
+    if error.code not in liaison.WINDOW_CODES:
+        return None
+    return _submission_page(submission, error=error_message(error), status=403)
 
 
 def _own_editable(submission_id: int):
@@ -73,7 +82,8 @@ def submission_new():
             submission = liaison.create_submission(point, draft, form.to_data(), current_user)
         except liaison.LiaisonError as error:
             db.session.rollback()
-            form.participants.errors.append(error_message(error))
+            field = form.draft if error.code in liaison.WINDOW_CODES else form.participants
+            field.errors.append(error_message(error))
         else:
             db.session.commit()
             flash(_("已创建意见汇总表，可以分几次添加意见，最后再报送。"), "success")
@@ -88,10 +98,17 @@ def _submission_page(
     meta_form.draft.data = submission.draft.slug
     if meta_form.method.data is None or not meta_form.is_submitted():
         meta_form.method.data = submission.method.value
+    editable = submission.status == SubmissionStatus.draft and current_user.role == Role.liaison
+    closed = liaison.window_problem(submission.draft) if editable else None
+    window_error = error_message(closed) if closed is not None else None
     return render_template(
         "liaison/submission.html",
         submission=submission,
-        editable=submission.status == SubmissionStatus.draft and current_user.role == Role.liaison,
+        editable=editable,
+        # Outside the window the batch can only be tidied up (deletions), not built or sent.
+        can_build=editable and closed is None,
+        window_error=window_error if window_error != error else None,
+        repeats=liaison.find_repeats(submission) if editable and closed is None else [],
         meta_form=meta_form,
         opinion_form=opinion_form or OpinionForm(draft=submission.draft, prefix="op"),
         import_form=UploadForm(prefix="import"),
@@ -120,6 +137,8 @@ def submission_meta(submission_id: int):
             liaison.update_submission(item, form.to_data(), current_user)
         except liaison.LiaisonError as error:
             db.session.rollback()
+            if refused := _window_refusal(item, error):
+                return refused
             form.participants.errors.append(error_message(error))
         else:
             db.session.commit()
@@ -136,7 +155,7 @@ def _opinion_data(form: OpinionForm) -> liaison.OpinionData:
     choice = form.article.data
     return liaison.OpinionData(
         body=form.body.data,
-        article=int(choice) if choice and choice.isdigit() else None,
+        article=parse_int(choice, minimum=1),
         article_fixed=choice != "auto",
         stance=Stance(form.stance.data),
         identity=Identity(form.identity.data) if form.identity.data else None,
@@ -154,6 +173,8 @@ def opinion_add(submission_id: int):
             liaison.add_opinions(item, [_opinion_data(form)], current_user)
         except liaison.LiaisonError as error:
             db.session.rollback()
+            if refused := _window_refusal(item, error):
+                return refused
             form.body.errors.append(error_message(error))
         else:
             db.session.commit()
@@ -181,6 +202,8 @@ def opinion_edit(submission_id: int, comment_id: int):
             liaison.update_opinion(comment, _opinion_data(form))
         except liaison.LiaisonError as error:
             db.session.rollback()
+            if refused := _window_refusal(item, error):
+                return refused
             form.body.errors.append(error_message(error))
         else:
             db.session.commit()
@@ -210,6 +233,11 @@ def opinion_import(submission_id: int):
     item = _own_editable(submission_id)
     from portal.liaison import spreadsheet
 
+    closed = liaison.window_problem(item.draft)
+    if closed is not None:
+        # Said before the file is read: no list of cell errors for a file that cannot go in.
+        return _window_refusal(item, closed)
+
     form = UploadForm(prefix="import")
     if not form.validate_on_submit():
         return _submission_page(item, import_errors=[_("请选择要导入的文件。")], status=422)
@@ -236,6 +264,8 @@ def opinion_import(submission_id: int):
         liaison.add_opinions(item, opinions, current_user)
     except liaison.LiaisonError as error:
         db.session.rollback()
+        if refused := _window_refusal(item, error):
+            return refused
         return _submission_page(item, import_errors=[error_message(error)], status=422)
     db.session.commit()
     flash(ngettext_count(len(opinions)), "success")
@@ -243,8 +273,6 @@ def opinion_import(submission_id: int):
 
 
 def ngettext_count(n: int) -> str:
-    from flask_babel import ngettext
-
     return ngettext("已导入 %(num)d 条意见。", "已导入 %(num)d 条意见。", n)
 
 
@@ -284,6 +312,8 @@ def attachment_add(submission_id: int):
         liaison.save_attachment(item, upload.filename or "", data, current_user)
     except liaison.LiaisonError as error:
         db.session.rollback()
+        if refused := _window_refusal(item, error):
+            return refused
         flash(error_message(error), "danger")
         return redirect(url_for("liaison.submission", submission_id=item.id, _anchor="attachments"))
     db.session.commit()
@@ -327,16 +357,46 @@ def attachment_delete(attachment_id: int):
 def submission_submit(submission_id: int):
     item = _own_editable(submission_id)
     if ConfirmForm().validate_on_submit():
+        # Sent only from the repeat warning's "submit anyway" button.
+        anyway = request.form.get("repeats") == liaison.REPEATS_INCLUDE
         try:
-            liaison.submit(item, current_user)
+            liaison.submit(
+                item,
+                current_user,
+                repeats=liaison.REPEATS_INCLUDE if anyway else liaison.REPEATS_WARN,
+            )
         except liaison.LiaisonError as error:
             db.session.rollback()
+            if refused := _window_refusal(item, error):
+                return refused
+            if error.code == "repeats_found":
+                # The page lists them with the two ways on: leave them out or send anyway.
+                return _submission_page(item, error=error_message(error), status=409)
             flash(error_message(error), "danger")
         else:
             db.session.commit()
             _sync_index()
             flash(_("已报送，回执编号 %(code)s。", code=item.receipt_code), "success")
     return redirect(url_for("liaison.submission", submission_id=item.id))
+
+
+@bp.route("/submissions/<int:submission_id>/repeats/leave-out", methods=["POST"])
+@liaison_required
+def repeats_leave_out(submission_id: int):
+    """Remove in one action every opinion of the batch that the point already sent."""
+    item = _own_editable(submission_id)
+    if ConfirmForm().validate_on_submit():
+        removed = liaison.leave_out_repeats(item, current_user)
+        db.session.commit()
+        flash(
+            ngettext(
+                "已去掉 %(num)d 条此前报送过的意见。",
+                "已去掉 %(num)d 条此前报送过的意见。",
+                len(removed),
+            ),
+            "success",
+        )
+    return redirect(_opinions_url(item))
 
 
 def _sync_index() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
-from flask import url_for
 from flask_babel import gettext as _
 
 from portal.drafts import results
 from portal.drafts import services as drafts
 from portal.i18n import is_english, localized
 from portal.models import utcnow
+from portal.sanitize import xml_safe
+from portal.urls import external_url
 
 MAX_ENTRIES = 50
 
@@ -25,7 +26,7 @@ def _entries() -> list[tuple[datetime, str, str, str, str]]:
         if when > now:
             continue  # announced on the day the consultation opens
         title = localized(draft, "title")
-        link = url_for("drafts.show", slug=draft.slug, _external=True)
+        link = external_url("drafts.show", slug=draft.slug)
         found.append(
             (
                 when,
@@ -37,7 +38,7 @@ def _entries() -> list[tuple[datetime, str, str, str, str]]:
         )
     for draft in results.published_drafts():
         title = localized(draft, "title")
-        link = url_for("drafts.results_page", slug=draft.slug, _external=True)
+        link = external_url("drafts.results_page", slug=draft.slug)
         found.append(
             (
                 draft.results_published_at,
@@ -53,11 +54,11 @@ def _entries() -> list[tuple[datetime, str, str, str, str]]:
 
 def build_feed() -> bytes:
     feed = FeedGenerator()
-    home = url_for("main.index", _external=True)
+    home = external_url("main.index")
     feed.id(home)
     feed.title(_("江州市人大常委会 · 立法意见征集"))
     feed.subtitle(_("新的征求意见草案和征求意见结果"))
-    feed.link(href=url_for("main.feed", _external=True), rel="self")
+    feed.link(href=external_url("main.feed"), rel="self")
     feed.link(href=home, rel="alternate")
     feed.language("en" if is_english() else "zh-CN")
     entries = _entries()
@@ -65,10 +66,12 @@ def build_feed() -> bytes:
     for when, entry_id, title, link, summary in reversed(entries):
         entry = feed.add_entry()
         entry.id(entry_id)
-        entry.title(title)
+        # Titles and summaries stored before input was cleaned may hold characters XML 1.0
+        # forbids (a vertical tab pasted from Word): lxml would refuse the whole feed.
+        entry.title(xml_safe(title))
         entry.link(href=link)
         entry.updated(when)
         entry.published(when)
         if summary:
-            entry.summary(summary)
+            entry.summary(xml_safe(summary))
     return feed.atom_str(pretty=True)

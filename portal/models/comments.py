@@ -52,9 +52,12 @@ class Comment(db.Model):
     district: Mapped[str] = mapped_column(String(100), default="")
     # How many people raised this opinion (合并意见, N 人提出).
     raised_by: Mapped[int] = mapped_column(default=1)
-    # Who counts as one participant: a hash of the account, contact or client, never the raw value.
+    # Who counts as one participant: the account, a hash of the browser id, or the opinion alone
+    # (a liaison point's opinions: the point); never an address or a declared contact.
     participant_key: Mapped[str] = mapped_column(String(64), default="", index=True)
-    client_hash: Mapped[str] = mapped_column(String(64), default="")
+    # A keyed hash of the submitter (account or browser) to recognise them repeating themselves;
+    # "" when unknown (anonymous API calls).
+    submitter_hash: Mapped[str] = mapped_column(String(64), default="")
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     tracking_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     status: Mapped[CommentStatus] = mapped_column(

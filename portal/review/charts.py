@@ -63,7 +63,7 @@ def render(name: str, stats) -> bytes | None:
         chart = pygal.HorizontalBar(**_config(pygal, style, title))
         rows = getattr(stats, name)
         for key, count in rows:
-            label = _("尚未决定") if key == "undecided" else _label(table, enum_cls, key)
+            label = _("尚未处理") if key == "undecided" else _label(table, enum_cls, key)
             chart.add(label, [count])
         chart.show_legend = True
         chart.print_values = True

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from portal.extensions import db
 from portal.i18n import article_label, chapter_label, is_english
 from portal.labels import CHANNEL_LABELS, DECISION_LABELS, IDENTITY_LABELS, STANCE_LABELS
 from portal.models import Comment, Submission
+from portal.sanitize import xml_safe
 
 # Spreadsheet programs run a cell that starts with one of these as a formula (OWASP, "CSV
 # injection"); a tab or carriage return in front hides such a start from a casual look.
@@ -211,7 +211,7 @@ def _cell(value):
     if isinstance(value, str):
         # Control characters XML 1.0 cannot carry (openpyxl refuses them) go first, so that
         # none can hide a formula from neutralize.
-        value = neutralize(ILLEGAL_CHARACTERS_RE.sub("", value))
+        value = neutralize(xml_safe(value))
     return value
 
 

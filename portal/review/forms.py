@@ -1,14 +1,14 @@
 """Forms of the drafting team's workbench."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.forms import PortalForm
 from portal.labels import COMMENT_STATUS_LABELS, DECISION_LABELS, as_choices, enum_choices
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PortalForm):
     status = SelectField(_l("处理状态"), choices=enum_choices(COMMENT_STATUS_LABELS))
     decision = SelectField(_l("处理结果"), validators=[Optional()])
     response = TextAreaField(_l("答复"), validators=[Optional(), Length(max=5000)])
@@ -30,7 +30,7 @@ BULK_ACTIONS = (
 )
 
 
-class BulkForm(FlaskForm):
+class BulkForm(PortalForm):
     """One action on the selected opinions, or on every opinion the search found."""
 
     action = SelectField(_l("批量操作"), choices=as_choices(BULK_ACTIONS))
@@ -59,7 +59,7 @@ class BulkForm(FlaskForm):
         )
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(PortalForm):
     name = StringField(_l("分类名称"), validators=[DataRequired(), Length(max=100)])
     name_en = StringField(_l("英文名称"), validators=[Optional(), Length(max=100)])
     keywords = StringField(
@@ -70,7 +70,7 @@ class CategoryForm(FlaskForm):
     submit = SubmitField(_l("保存"))
 
 
-class MergeForm(FlaskForm):
+class MergeForm(PortalForm):
     source = SelectField(_l("把这个分类"))
     target = SelectField(_l("合并到"))
     submit = SubmitField(_l("合并"))
@@ -82,13 +82,13 @@ class MergeForm(FlaskForm):
         self.target.choices = as_choices(choices)
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(PortalForm):
     title = StringField(_l("模板名称"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("答复内容"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("保存模板"))
 
 
-class ClusterDecisionForm(FlaskForm):
+class ClusterDecisionForm(PortalForm):
     decision = SelectField(_l("处理结果"))
     response = TextAreaField(_l("答复"), validators=[Optional(), Length(max=5000)])
     publish = BooleanField(_l("公开答复"))
@@ -99,7 +99,7 @@ class ClusterDecisionForm(FlaskForm):
         self.decision.choices = enum_choices(DECISION_LABELS)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button that only needs its CSRF token."""
 
     submit = SubmitField(_l("确认"))

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
-from flask_babel import format_date, format_decimal, format_percent, ngettext
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from portal.comments.services import staff_visible
-from portal.drafts.services import participation_by_draft
 from portal.extensions import db
+from portal.figures import Figures, Scope, compute, percent
+from portal.figures import total as figures_total
 from portal.i18n import article_label, chapter_label, is_english
 from portal.labels import CHANNEL_LABELS, DECISION_LABELS, STANCE_LABELS
 from portal.models import (
@@ -28,11 +29,9 @@ from portal.models import (
     Draft,
     LiaisonPoint,
     Stance,
-    Submission,
-    SubmissionStatus,
     utcnow,
 )
-from portal.sanitize import mask_contacts
+from portal.sanitize import mask_contacts, xml_safe
 
 MAIN_POINTS = 5  # representative opinions per article
 RESPONSES = 5  # distinct published responses per article
@@ -45,108 +44,52 @@ BULLET_STYLE_ID = "ListBullet"  # "List Bullet" in python-docx's default templat
 
 @dataclass
 class Tally:
-    """How many opinions (and people raising them) a part of the draft received."""
+    """A part of the draft (an article, or the whole draft and its chapters): its figures and
+    its opinions per stance."""
 
-    opinions: int = 0
-    people: int = 0
+    figures: Figures = field(default_factory=Figures)
     stances: Counter = field(default_factory=Counter)
-    decisions: Counter = field(default_factory=Counter)  # None: not decided yet
-    channels: Counter = field(default_factory=Counter)
-
-    def add(self, stance, decision, channel, opinions: int, people: int) -> None:
-        self.opinions += opinions
-        self.people += people
-        self.stances[stance] += opinions
-        self.decisions[decision] += opinions
-        self.channels[channel] += opinions
-
-    @property
-    def decided(self) -> int:
-        return sum(n for decision, n in self.decisions.items() if decision is not None)
-
-    @property
-    def adoption_rate(self) -> float | None:
-        """Adopted or partly adopted, among the opinions with a decision (merged included)."""
-        if not self.decided:
-            return None
-        adopted = self.decisions[Decision.adopted] + self.decisions[Decision.partly_adopted]
-        return adopted / self.decided
 
 
 @dataclass
 class PointRow:
     name: str
-    opinions: int
-    people: int
-    adopted: int
-    partly_adopted: int
+    figures: Figures
 
 
-# --- figures, all computed by the database ---------------------------------------------------
+# --- figures, all from portal/figures.py (docs/figures.md) -----------------------------------
 
 
 def _visible(draft: Draft):
     return (Comment.draft_id == draft.id) & staff_visible()
 
 
-def tallies(draft: Draft) -> tuple[Tally, dict[int | None, Tally]]:
-    """The draft's totals and one tally per article id (None: whole draft, chapters)."""
-    query = (
-        select(
-            Comment.article_id,
-            Comment.stance,
-            Comment.decision,
-            Comment.channel,
-            func.count(Comment.id),
-            func.coalesce(func.sum(Comment.raised_by), 0),
-        )
-        .where(_visible(draft))
-        .group_by(Comment.article_id, Comment.stance, Comment.decision, Comment.channel)
-    )
-    total = Tally()
-    per_article: dict[int | None, Tally] = {}
-    for article_id, stance, decision, channel, opinions, people in db.session.execute(query):
-        total.add(stance, decision, channel, opinions, int(people))
-        per_article.setdefault(article_id, Tally()).add(
-            stance, decision, channel, opinions, int(people)
-        )
-    return total, per_article
+def tallies(draft: Draft, scope: Scope) -> tuple[Figures, dict[int | None, Tally]]:
+    """The draft's figures and one tally per article id (None: whole draft, chapters)."""
+    per_article = {
+        article_id: Tally(figures)
+        for article_id, figures in compute(scope, by="article", draft_id=draft.id).items()
+    }
+    for (article_id, stance), figures in compute(
+        scope, by=("article", "stance"), draft_id=draft.id
+    ).items():
+        per_article[article_id].stances[stance] = figures.opinions
+    return figures_total(scope, draft_id=draft.id), per_article
 
 
-def _count_if(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def point_rows(draft: Draft) -> list[PointRow]:
-    """Opinions per liaison point (submitted batches only), most opinions first."""
-    query = (
-        select(
-            LiaisonPoint.id,
-            LiaisonPoint.name,
-            LiaisonPoint.name_en,
-            func.count(Comment.id),
-            func.coalesce(func.sum(Comment.raised_by), 0),
-            _count_if(Comment.decision == Decision.adopted),
-            _count_if(Comment.decision == Decision.partly_adopted),
-        )
-        .select_from(Comment)
-        .join(Submission, Comment.submission_id == Submission.id)
-        .join(LiaisonPoint, Submission.liaison_point_id == LiaisonPoint.id)
-        .where(Comment.draft_id == draft.id, Submission.status == SubmissionStatus.submitted)
-        .group_by(LiaisonPoint.id, LiaisonPoint.name, LiaisonPoint.name_en)
-    )
+def point_rows(draft: Draft, scope: Scope) -> list[PointRow]:
+    """Figures per liaison point (submitted batches only), most opinions first."""
+    per_point = compute(scope, by="point", draft_id=draft.id)
     english = is_english()
     rows = [
-        PointRow(
-            (name_en if english and name_en else name),
-            opinions,
-            int(people),
-            int(adopted),
-            int(partly),
+        PointRow((name_en if english and name_en else name), per_point[point_id])
+        for point_id, name, name_en in db.session.execute(
+            select(LiaisonPoint.id, LiaisonPoint.name, LiaisonPoint.name_en).where(
+                LiaisonPoint.id.in_(list(per_point))
+            )
         )
-        for _id, name, name_en, opinions, people, adopted, partly in db.session.execute(query)
     ]
-    return sorted(rows, key=lambda r: (-r.opinions, r.name))
+    return sorted(rows, key=lambda r: (-r.figures.opinions, r.name))
 
 
 def _article_filter(article_id: int | None):
@@ -195,12 +138,16 @@ def responses(draft: Draft, article_id: int | None) -> list[tuple[Decision | Non
         .order_by(covered.desc(), func.min(Comment.id))
         .limit(RESPONSES)
     )
-    return [(decision, text, int(n)) for decision, text, n in db.session.execute(query)]
+    # Staff may paste a phone number into an answer: the report is public, so mask it.
+    return [
+        (decision, mask_contacts(text), int(n)) for decision, text, n in db.session.execute(query)
+    ]
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """One line of at most `limit` characters, with phone numbers and e-mail addresses masked."""
-    text = re.sub(r"\s+", " ", text).strip()
+    # xml_safe: text stored before input was cleaned may hold characters lxml refuses.
+    text = xml_safe(re.sub(r"\s+", " ", text)).strip()
     text = mask_contacts(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -255,10 +202,6 @@ def _number(n: int) -> str:
     return format_decimal(n)
 
 
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else format_percent(rate, "#,##0.0%")
-
-
 def _table(document, header: list[str] | None, rows: list[list[str]]) -> None:
     """A compact grid: created at its final size, filled row by row (never cell by cell)."""
     values = [header, *rows] if header else rows
@@ -266,7 +209,7 @@ def _table(document, header: list[str] | None, rows: list[list[str]]) -> None:
     table.style = "Table Grid"
     for row, texts in zip(table.rows, values, strict=True):
         for cell, text in zip(row.cells, texts, strict=True):
-            cell.text = text
+            cell.text = xml_safe(text)
     if header:
         for cell in table.rows[0].cells:
             for run in cell.paragraphs[0].runs:
@@ -283,16 +226,23 @@ def _window(draft: Draft) -> str:
     )
 
 
-def _overview(document, draft: Draft, total: Tally) -> None:
+def _scope_note(scope: Scope) -> str:
+    if scope is Scope.public:
+        return _("统计范围：只计已公开答复的处理结果，其余意见计为尚未处理。")
+    return _("统计范围：起草小组作出的全部处理决定，含尚未公开答复的。")
+
+
+def _overview(document, draft: Draft, total: Figures, scope: Scope) -> None:
     document.add_heading(_("一、总体情况"), level=1)
-    people = participation_by_draft([draft.id]).get(draft.id)
     _table(
         document,
         None,
         [
             [_("意见总数"), _number(total.opinions)],
-            [_("参与人数"), _number(people.participants if people else 0)],
-            [_("采纳率"), _percent(total.adoption_rate)],
+            [_("参与人数"), _number(total.people)],
+            [_("已处理"), _number(total.decided)],
+            [_("尚未处理"), _number(total.undecided)],
+            [_("采纳率"), total.rate_text()],
         ],
     )
     document.add_paragraph(
@@ -301,42 +251,45 @@ def _overview(document, draft: Draft, total: Tally) -> None:
             "采纳率：采纳和部分采纳的意见占已作出处理决定（含已合并）的意见的比例。"
         )
     )
-    rows = [[str(CHANNEL_LABELS[c]), _number(total.channels[c])] for c in Channel]
+    document.add_paragraph(_scope_note(scope))
+    per_channel = compute(scope, by="channel", draft_id=draft.id)
+    rows = [
+        [str(CHANNEL_LABELS[c]), _number(per_channel.get(c, Figures()).opinions)] for c in Channel
+    ]
     rows.append([_("合计"), _number(total.opinions)])
     _table(document, [_("渠道"), _("意见数")], rows)
     document.add_paragraph()
-    decisions: list[Decision | None] = [*Decision, None]
     rows = []
-    for decision in decisions:
-        n = total.decisions[decision]
-        label = str(DECISION_LABELS[decision]) if decision else _("尚未决定")
-        rows.append([label, _number(n), _percent(n / total.opinions if total.opinions else None)])
-    rows.append([_("合计"), _number(total.opinions), _percent(1.0 if total.opinions else None)])
+    for decision, n in total.by_decision().items():
+        label = str(DECISION_LABELS[decision]) if decision else _("尚未处理")
+        rows.append([label, _number(n), percent(n / total.opinions if total.opinions else None)])
+    rows.append([_("合计"), _number(total.opinions), percent(1.0 if total.opinions else None)])
     _table(document, [_("处理结果"), _("意见数"), _("占比")], rows)
 
 
-def _points(document, draft: Draft) -> None:
+def _points(document, draft: Draft, scope: Scope) -> None:
     document.add_heading(_("二、各联系点报送意见情况"), level=1)
-    rows = point_rows(draft)
+    rows = point_rows(draft, scope)
     if not rows:
         document.add_paragraph(_("还没有已报送的意见。"))
         return
+    names = ("opinions", "people", "adopted", "partly_adopted")
     table_rows = [
-        [r.name, *(_number(n) for n in (r.opinions, r.people, r.adopted, r.partly_adopted))]
+        [r.name, *(_number(getattr(r.figures, name)) for name in names), r.figures.rate_text()]
         for r in rows
     ]
+    # All points together: the draft's liaison opinions, counted by the same rule.
+    together = figures_total(scope, draft_id=draft.id, channel=Channel.liaison)
     table_rows.append(
         [
             _("合计"),
-            *(
-                _number(sum(getattr(r, name) for r in rows))
-                for name in ("opinions", "people", "adopted", "partly_adopted")
-            ),
+            *(_number(getattr(together, name)) for name in names),
+            together.rate_text(),
         ]
     )
     _table(
         document,
-        [_("联系点"), _("意见数"), _("提出人数"), _("采纳"), _("部分采纳")],
+        [_("联系点"), _("意见数"), _("提出人数"), _("采纳"), _("部分采纳"), _("采纳率")],
         table_rows,
     )
 
@@ -349,21 +302,23 @@ def _counts_line(label, counter: Counter, order: list) -> str:
 def _part(
     document, draft: Draft, article_id: int | None, tally: Tally, chapters: dict[int, str]
 ) -> None:
+    figures = tally.figures
     document.add_paragraph(
         _(
             "意见数：%(opinions)s；提出人数：%(people)s",
-            opinions=_number(tally.opinions),
-            people=_number(tally.people),
+            opinions=_number(figures.opinions),
+            people=_number(figures.people),
         )
     )
     stances = _counts_line(lambda s: STANCE_LABELS[s], tally.stances, list(Stance))
     document.add_paragraph(_("意见类型：%(counts)s", counts=stances))
     decisions = _counts_line(
-        lambda d: DECISION_LABELS[d] if d else _("尚未决定"),
-        tally.decisions,
+        lambda d: DECISION_LABELS[d] if d else _("尚未处理"),
+        Counter(figures.by_decision()),
         [*Decision, None],
     )
     document.add_paragraph(_("处理结果：%(counts)s", counts=decisions))
+    document.add_paragraph(_("采纳率：%(rate)s", rate=figures.rate_text()))
 
     heading = document.add_paragraph()
     heading.add_run(_("主要意见")).bold = True
@@ -384,7 +339,7 @@ def _part(
         item = _bullet(document)
         if decision is not None:
             item.add_run(str(DECISION_LABELS[decision]) + _colon()).bold = True
-        item.add_run(text)
+        item.add_run(xml_safe(text))
         item.add_run(_aside(ngettext("涉及 %(num)d 条意见", "涉及 %(num)d 条意见", covered)))
 
 
@@ -413,7 +368,7 @@ def _articles(document, draft: Draft, per_article: dict[int | None, Tally]) -> N
         if article_id not in per_article:
             without.append(label)
             continue
-        document.add_heading(f"{label} {title}".strip(), level=2)
+        document.add_heading(xml_safe(f"{label} {title}".strip()), level=2)
         quoted = document.add_paragraph()
         quoted.add_run(excerpt(text, ARTICLE_TEXT_CHARS)).italic = True
         _part(document, draft, article_id, per_article[article_id], {})
@@ -421,18 +376,21 @@ def _articles(document, draft: Draft, per_article: dict[int | None, Tally]) -> N
         document.add_paragraph(_("未收到意见的条款：%(articles)s", articles=_sep().join(without)))
 
 
-def build_adoption_report(draft: Draft) -> bytes:
+def build_adoption_report(draft: Draft, scope: Scope = Scope.staff) -> bytes:
     """The adoption report as .docx bytes, in the current locale.
 
     Counts only what the drafting team sees (staff_visible); never a name or contact detail.
+    `scope` says which decisions count (docs/figures.md): the team's own copy counts every
+    decision (staff), the copy published with the results only the published ones (public),
+    so that it agrees with the results page. The document states its scope.
     """
     english = is_english()
-    title = (draft.title_en if english and draft.title_en else "") or draft.title
+    title = xml_safe((draft.title_en if english and draft.title_en else "") or draft.title)
     document = _new_document()
     heading = _("《%(title)s》意见采纳情况说明", title=title)
     properties = document.core_properties
     properties.title = heading
-    properties.author = (
+    properties.author = xml_safe(
         draft.drafting_body_en if english and draft.drafting_body_en else draft.drafting_body
     )
     properties.last_modified_by = ""
@@ -444,9 +402,9 @@ def build_adoption_report(draft: Draft) -> bytes:
     document.add_paragraph(_window(draft))
     document.add_paragraph(_("生成日期：%(date)s", date=format_date(utcnow(), "long")))
 
-    total, per_article = tallies(draft)
-    _overview(document, draft, total)
-    _points(document, draft)
+    total, per_article = tallies(draft, scope)
+    _overview(document, draft, total, scope)
+    _points(document, draft, scope)
     _articles(document, draft, per_article)
 
     out = io.BytesIO()

@@ -7,6 +7,7 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from portal.models import Channel, Decision, Draft, Identity, Stance
+from portal.numerals import parse_int
 
 # URL parameter -> SearchParams field; every filter lives in the URL so a search can be shared.
 FILTERS = (
@@ -26,7 +27,7 @@ SORTS = ("relevance", "newest", "oldest", "article")
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return parse_int(value)
 
 
 def _date(value: str | None) -> date | None:
@@ -50,7 +51,7 @@ def params_from(args: MultiDict, draft: Draft | None):
         draft_id=draft.id if draft is not None else _int(args.get("draft")),
         article=_int(args.get("article")),
         chapter=_int(args.get("chapter")),
-        category_ids=[int(v) for v in args.getlist("category") if v.isdigit()],
+        category_ids=[n for v in args.getlist("category") if (n := parse_int(v)) is not None],
         stance=_member(Stance, args.get("stance")),
         identity=_member(Identity, args.get("identity")),
         channel=_member(Channel, args.get("channel")),

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select
 from portal.audit import record
 from portal.comments import services as comments
 from portal.extensions import db
+from portal.figures import Figures, Scope, compute, total
 from portal.models import (
     Article,
     Category,
@@ -26,7 +27,6 @@ from portal.models import (
     LiaisonPoint,
     ResponseTemplate,
     Stance,
-    Submission,
     User,
     comment_categories,
 )
@@ -357,11 +357,15 @@ def clause_review(draft: Draft, number: int | None) -> ClauseReview:
 
 # --- statistics ----------------------------------------------------------------------------------
 
+# The drafting team sees every decision it has recorded, published or not (docs/figures.md).
+STATS_SCOPE = Scope.staff
+
 
 @dataclass
 class DraftStats:
-    total: int
-    participants: int
+    """The workbench's statistics: figures in the staff scope (every recorded decision)."""
+
+    figures: Figures
     by_day: list[tuple[date, int]]
     by_channel: list[tuple[str, int]]
     by_stance: list[tuple[str, int]]
@@ -371,57 +375,60 @@ class DraftStats:
     heat: list[tuple[object, list[tuple[Article, int]]]]  # (chapter or None, [(article, count)])
     max_per_article: int
 
+    @property
+    def total(self) -> int:
+        return self.figures.opinions
 
-def _grouped(column, draft: Draft):
-    rows = db.session.execute(
-        select(column, func.count(Comment.id))
-        .where(Comment.draft_id == draft.id, comments.staff_visible())
-        .group_by(column)
-        .order_by(func.count(Comment.id).desc())
-    ).all()
-    return [(str(key.value) if hasattr(key, "value") else (key or ""), n) for key, n in rows]
+    @property
+    def participants(self) -> int:
+        return self.figures.people
+
+
+def _grouped(draft: Draft, name: str) -> list[tuple[str, int]]:
+    """Opinions per value of one group (portal.figures.GROUPS), most first; "" for none given."""
+    found = compute(STATS_SCOPE, by=name, draft_id=draft.id)
+    rows = [(str(key.value) if key is not None else "", f.opinions) for key, f in found.items()]
+    return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
 def draft_stats(draft: Draft) -> DraftStats:
-    from portal.drafts.services import participation_by_draft
-
-    visible = (Comment.draft_id == draft.id, comments.staff_visible())
-    total = db.session.scalar(select(func.count(Comment.id)).where(*visible)) or 0
+    figures = total(STATS_SCOPE, draft_id=draft.id)
+    # Days are local (Beijing) dates: grouped here, over the same opinions figures counts.
     days = Counter(
         created.astimezone(_zone()).date()
-        for created in db.session.scalars(select(Comment.created_at).where(*visible))
+        for created in db.session.scalars(
+            select(Comment.created_at).where(Comment.draft_id == draft.id, comments.staff_visible())
+        )
     )
-    per_article = dict(
-        db.session.execute(
-            select(Comment.article_id, func.count(Comment.id))
-            .where(*visible, Comment.article_id.is_not(None))
-            .group_by(Comment.article_id)
-        ).all()
-    )
+    per_article = {
+        article_id: f.opinions
+        for article_id, f in compute(STATS_SCOPE, by="article", draft_id=draft.id).items()
+        if article_id is not None
+    }
     heat = []
     loose = [(a, per_article.get(a.id, 0)) for a in draft.articles if a.chapter_id is None]
     if loose:
         heat.append((None, loose))
     for chapter in draft.chapters:
         heat.append((chapter, [(a, per_article.get(a.id, 0)) for a in chapter.articles]))
-    points = db.session.execute(
-        select(LiaisonPoint.name, func.count(Comment.id))
-        .join(Submission, Submission.liaison_point_id == LiaisonPoint.id)
-        .join(Comment, Comment.submission_id == Submission.id)
-        .where(*visible)
-        .group_by(LiaisonPoint.name)
-        .order_by(func.count(Comment.id).desc())
-    ).all()
-    decisions = _grouped(Comment.decision, draft)
+    per_point = compute(STATS_SCOPE, by="point", draft_id=draft.id)
+    names = dict(
+        db.session.execute(
+            select(LiaisonPoint.id, LiaisonPoint.name).where(LiaisonPoint.id.in_(list(per_point)))
+        ).all()
+    )
+    points = sorted(((names[pid], f.opinions) for pid, f in per_point.items()), key=lambda r: -r[1])
     return DraftStats(
-        total=total,
-        participants=participation_by_draft([draft.id]).get(draft.id).participants if total else 0,
+        figures=figures,
         by_day=sorted(days.items()),
-        by_channel=_grouped(Comment.channel, draft),
-        by_stance=_grouped(Comment.stance, draft),
-        by_identity=_grouped(Comment.identity, draft),
-        by_decision=[(k or "undecided", n) for k, n in decisions],
-        by_point=[(name, n) for name, n in points],
+        by_channel=_grouped(draft, "channel"),
+        by_stance=_grouped(draft, "stance"),
+        by_identity=_grouped(draft, "identity"),
+        by_decision=[
+            (decision.value if decision else "undecided", n)
+            for decision, n in figures.by_decision().items()
+        ],
+        by_point=points,
         heat=heat,
         max_per_article=max(per_article.values(), default=0),
     )

@@ -19,6 +19,7 @@ from portal.models import (
     ResponseTemplate,
     comment_categories,
 )
+from portal.numerals import parse_int
 from portal.review import bp, charts, search_params
 from portal.review import services as review
 from portal.review.charts import charts_policy
@@ -37,6 +38,8 @@ PAGE_SIZE = 50
 PER_PAGE = 20
 # "All results" bulk actions touch at most this many opinions at once.
 MAX_BULK = 20_000
+# Pages beyond this hold nothing anyway; a bigger number would only overflow an OFFSET.
+MAX_PAGE = 100_000
 
 
 def review_error(error: review.ReviewError) -> str:
@@ -48,8 +51,14 @@ def review_error(error: review.ReviewError) -> str:
         "article_unknown": _("草案中没有第 %(n)s 条。", n=error.params.get("number", "?")),
         "category_unknown": _("这个分类不属于本草案。"),
         "bad_target": _("请填写本草案中一条意见的编号。"),
+        "decision_required": _("请选择处理结果。"),
     }
     return messages.get(error.code, _("操作未成功，请检查后重试。"))
+
+
+def _page() -> int:
+    """?page=N: any junk, or a page beyond any result, is page 1 / an empty page, never a 500."""
+    return parse_int(request.args.get("page"), 1, minimum=1, maximum=MAX_PAGE)
 
 
 def _draft(slug: str) -> Draft:
@@ -63,21 +72,12 @@ def _sync_index() -> None:
 @bp.route("/")
 @staff_required
 def index():
+    from portal.figures import Scope, compute
+
     items = list(db.session.scalars(select(Draft).order_by(Draft.id.desc())))
-    counts = dict(
-        db.session.execute(
-            select(Comment.draft_id, func.count(Comment.id))
-            .where(comments.staff_visible())
-            .group_by(Comment.draft_id)
-        ).all()
-    )
-    undecided = dict(
-        db.session.execute(
-            select(Comment.draft_id, func.count(Comment.id))
-            .where(comments.staff_visible(), Comment.decision.is_(None))
-            .group_by(Comment.draft_id)
-        ).all()
-    )
+    per_draft = compute(Scope.staff, by="draft")  # docs/figures.md
+    counts = {draft_id: f.opinions for draft_id, f in per_draft.items()}
+    undecided = {draft_id: f.undecided for draft_id, f in per_draft.items()}
     return render_template("review/index.html", drafts=items, counts=counts, undecided=undecided)
 
 
@@ -89,7 +89,7 @@ def draft_comments(slug: str):
         select(Comment)
         .where(Comment.draft_id == draft.id, comments.staff_visible())
         .order_by(Comment.created_at.desc(), Comment.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=_page(),
         per_page=PAGE_SIZE,
         error_out=False,
     )
@@ -159,7 +159,7 @@ def _load(ids: list[int]) -> list[Comment]:
 def search(slug: str):
     draft = _draft(slug)
     params = search_params.params_from(request.args, draft)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = _page()
     result = get_backend().search(params, page=page, per_page=PER_PAGE)
     categories = review.categories_for(draft)
     db.session.commit()  # the default categories, created on first use
@@ -200,7 +200,7 @@ def search(slug: str):
 def search_all():
     """Every opinion on every draft; the draft is a facet like the others."""
     params = search_params.params_from(request.args, None)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = _page()
     result = get_backend().search(params, page=page, per_page=PER_PAGE)
     drafts_by_id = {d.id: d for d in db.session.scalars(select(Draft))}
     return render_template(
@@ -234,7 +234,7 @@ def bulk(slug: str):
     if form.scope.data == "all":
         ids = _all_matching_ids(draft, query_args)
     else:
-        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+        ids = [n for v in request.form.getlist("ids") if (n := parse_int(v)) is not None]
     items = review.visible_comments(draft, ids)
     if not items:
         flash(_("请先勾选意见。"), "warning")
@@ -275,14 +275,17 @@ def _apply_bulk(form: BulkForm, draft: Draft, items, categories):
         apply = review.add_category if action == "add_category" else review.remove_category
         return apply(items, category, current_user)
     if action == "set_article":
-        number = int(form.article.data) if (form.article.data or "").isdigit() else None
+        number = parse_int(form.article.data, minimum=1)
         return review.set_article(items, draft, number, current_user)
     response = form.response.data or ""
     if form.template.data:
-        template = db.session.get(ResponseTemplate, int(form.template.data))
+        template_id = parse_int(form.template.data)
+        template = db.session.get(ResponseTemplate, template_id) if template_id else None
         if template is not None and not response:
             response = template.body
     if action == "decide":
+        if not form.decision.data:  # optional for the other actions, so "" passes the form
+            raise review.ReviewError("decision_required")
         return review.decide(
             items,
             decision=Decision(form.decision.data),
@@ -292,7 +295,8 @@ def _apply_bulk(form: BulkForm, draft: Draft, items, categories):
         )
     if action == "merge_into":
         target_id = (form.target.data or "").strip().lstrip("#")
-        target = comments.get_for_staff(int(target_id)) if target_id.isdigit() else None
+        target_number = parse_int(target_id, minimum=1)
+        target = comments.get_for_staff(target_number) if target_number else None
         if target is None or target.draft_id != draft.id:
             raise review.ReviewError("bad_target")
         return review.merge_into(
@@ -593,10 +597,11 @@ def accept(comment_id: int):
         return redirect(back)
     kind, value = request.form.get("kind"), request.form.get("value", "")
     try:
-        if kind == "article" and value.isdigit():
-            suggest.accept_article(item, int(value), current_user)
-        elif kind == "category" and value.isdigit():
-            category = db.session.get(Category, int(value)) or abort(400)
+        number = parse_int(value, minimum=1)
+        if kind == "article" and number is not None:
+            suggest.accept_article(item, number, current_user)
+        elif kind == "category" and number is not None:
+            category = db.session.get(Category, number) or abort(400)
             suggest.accept_category(item, category, current_user)
         else:
             abort(400)

@@ -32,10 +32,47 @@ def test_idempotency_key_makes_a_retry_return_the_first_answer(client):
     make_draft()
     headers = {"Idempotency-Key": "retry-0001"}
     first = client.post(URL, json=OPINION, headers=headers)
-    again = client.post(URL, json={**OPINION, "body": "改了内容"}, headers=headers)
+    again = client.post(URL, json=OPINION, headers=headers)
     assert first.status_code == 201 and again.status_code == 200
     assert again.get_json()["tracking_code"] == first.get_json()["tracking_code"]
     assert len(comments()) == 1
+
+
+def test_an_anonymous_key_replayed_with_another_body_is_another_opinion(client):
+    """Without a token the key is bound to the address, the User-Agent and the exact body:
+    someone behind the same NAT replaying a guessed key gets nothing of the first sender's."""
+    make_draft()
+    headers = {"Idempotency-Key": "retry-0001"}
+    first = client.post(
+        URL,
+        json={**OPINION, "name": "张晓明", "contact": "13800000001", "consent": True},
+        headers=headers,
+    )
+    guessed = client.post(URL, json={**OPINION, "body": "另一个人的意见"}, headers=headers)
+    assert first.status_code == guessed.status_code == 201
+    assert guessed.get_json()["tracking_code"] != first.get_json()["tracking_code"]
+    assert [c.name for c in comments()] == ["张晓明", ""]
+
+
+def test_a_token_binds_the_key_to_its_account(client, make_user, token_for, auth):
+    make_draft()
+    alice, bob = make_user("citizen"), make_user("citizen")
+    first = client.post(
+        URL, json=OPINION, headers=auth(token_for(alice), **{"Idempotency-Key": "account-key-1"})
+    )
+    # The account's own retry, even with an edited body, is the same opinion.
+    again = client.post(
+        URL,
+        json={**OPINION, "body": "改了内容"},
+        headers=auth(token_for(alice), **{"Idempotency-Key": "account-key-1"}),
+    )
+    other = client.post(
+        URL, json=OPINION, headers=auth(token_for(bob), **{"Idempotency-Key": "account-key-1"})
+    )
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert again.get_json()["tracking_code"] == first.get_json()["tracking_code"]
+    assert other.get_json()["tracking_code"] != first.get_json()["tracking_code"]
+    assert sorted(c.author_id for c in comments()) == sorted([alice.id, bob.id])
 
 
 def test_idempotency_key_of_another_draft_is_a_conflict(client):
@@ -225,3 +262,62 @@ def test_the_same_key_from_another_client_is_another_opinion(client):
     assert mine.status_code == 201 and theirs.status_code == 201
     assert mine.get_json()["tracking_code"] != theirs.get_json()["tracking_code"]
     assert len(comments()) == 2
+
+
+def test_one_address_sending_the_same_text_is_many_people(app_factory, monkeypatch):
+    """A carrier NAT: an app's users share one address and one User-Agent. Under the default
+    limits 130 of them (more than the former 120 API calls a minute per address) send the same
+    text within a minute; all are stored, each counted as a participant."""
+    import portal.search
+    from portal.drafts.services import participation_by_draft
+
+    class OutboxOnly:
+        """The index is not under test: its jobs wait in the outbox."""
+
+        def sync_after_commit(self) -> None:
+            pass
+
+    monkeypatch.setattr(portal.search, "get_backend", OutboxOnly)
+    app = app_factory(RATELIMIT_ENABLED=True)
+    with app.app_context():
+        draft_id = make_draft().id
+    client = app.test_client()
+    statuses = {client.post(URL, json=OPINION).status_code for _ in range(130)}
+    assert statuses == {201}
+    with app.app_context():
+        figures = participation_by_draft([draft_id])[draft_id]
+        assert (figures.comments, figures.participants) == (130, 130)
+
+
+def test_refused_opinions_do_not_use_up_the_commenting_limit(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, COMMENT_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        make_draft()
+    client = app.test_client()
+    mistakes = [
+        client.post(URL, json={"body": ""}),
+        client.post(URL, json={"body": "好", "article": 99}),
+        client.post(URL, json={"body": "好", "contact": "13800138000"}),
+    ]
+    assert [r.status_code for r in mistakes] == [422, 422, 422]
+    statuses = [
+        client.post(URL, json={**OPINION, "body": f"意见{n}"}).status_code for n in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+
+
+def test_a_tokens_account_has_the_forms_per_account_limit(app_factory, make_user):
+    from portal.auth import tokens
+
+    app = app_factory(RATELIMIT_ENABLED=True, COMMENT_ACCOUNT_RATE_LIMIT="1 per minute")
+    with app.app_context():
+        make_draft()
+        _row, secret = tokens.create_token(make_user("citizen"), "x")
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.post(URL, json=OPINION, headers=headers).status_code == 201
+    refused = client.post(URL, json={**OPINION, "body": "第二条"}, headers=headers)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    # Anonymous callers on the same address are not held back by that account.
+    assert client.post(URL, json={**OPINION, "body": "别人的"}).status_code == 201

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from portal.extensions import db
-from portal.models import Comment, Decision, Role, Submission, SubmissionStatus
+from portal.models import Comment, Decision, Role, Submission, SubmissionStatus, utcnow
 
 BATCH = {
     "draft": "test-draft",
@@ -83,8 +83,9 @@ def test_submission_is_saved_whole_submitted_and_readable(client, staff, open_dr
     articles = [o["article"] for o in body["opinions"]]
     assert articles == [2, None, 1]  # 第二条 detected from the text
     assert response.headers["Location"] == f"/api/v1/submissions/{body['id']}"
+    assert body["repeats"] == []  # only the answer to the POST reports repeats
     again = client.get(f"/api/v1/submissions/{body['id']}", headers=staff["east"]).get_json()
-    assert again == body
+    assert again == {key: value for key, value in body.items() if key != "repeats"}
     listed = client.get("/api/v1/submissions", headers=staff["east"]).get_json()
     assert [s["id"] for s in listed["items"]] == [body["id"]]
     assert listed["items"][0]["opinions"] == 3
@@ -95,7 +96,7 @@ def test_one_bad_opinion_saves_nothing_and_every_error_is_named(client, staff, o
         **BATCH,
         "opinions": [
             {"body": "好的意见。"},
-            {"body": "   "},
+            {"body": "第九十八条意见。", "article": 98},
             {"body": "第二条意见。", "article": 99},
         ],
     }
@@ -104,9 +105,12 @@ def test_one_bad_opinion_saves_nothing_and_every_error_is_named(client, staff, o
     )
     assert response.status_code == 422
     errors = response.get_json()["errors"]
-    assert [(e["index"], e["code"]) for e in errors] == [(1, "empty_body"), (2, "article_unknown")]
-    assert errors[0]["field"] == "opinions.1.body"
-    assert errors[0]["detail"] == "Please write your opinion."
+    assert [(e["index"], e["code"]) for e in errors] == [
+        (1, "article_unknown"),
+        (2, "article_unknown"),
+    ]
+    assert errors[0]["field"] == "opinions.1.article"
+    assert errors[0]["detail"] == "Opinion 2: The draft has no article 98."
     assert db.session.scalar(db.select(db.func.count(Submission.id))) == 0
     assert db.session.scalar(db.select(db.func.count(Comment.id))) == 0
 
@@ -136,7 +140,7 @@ def test_unknown_draft_and_too_many_opinions(client, staff, open_draft, app_fact
         json={**BATCH, "participants": 2, "participants_residents": 5},
         headers=staff["east"],
     )
-    assert counts.status_code == 422 and counts.get_json()["code"] == "parts_exceed_total"
+    assert counts.status_code == 422 and counts.get_json()["code"] == "breakdown_mismatch"
     assert db.session.scalar(db.select(db.func.count(Submission.id))) == 0
 
 
@@ -234,3 +238,173 @@ def test_a_retried_batch_with_the_same_key_is_saved_once(client, staff, open_dra
 def test_assignments_are_paged(client, staff, open_draft):
     body = client.get("/api/v1/assignments?per_page=5", headers=staff["east"]).get_json()
     assert body["page"] == 1 and body["per_page"] == 5 and body["total"] == 0
+
+
+# --- the liaison window, repeats and the participant breakdown (issue 11) -------------------
+
+
+def move_window(draft, opens: float, closes: float) -> None:
+    """Place the draft's consultation window relative to now, in days."""
+    now = utcnow()
+    draft.opens_at = now + timedelta(days=opens)
+    draft.closes_at = now + timedelta(days=closes)
+    db.session.commit()
+
+
+def batches() -> int:
+    return db.session.scalar(db.select(db.func.count(Submission.id)))
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "status", "code"),
+    [
+        (2, 20, 403, "not_open"),  # before the opening
+        (-2, 20, 201, None),  # during the consultation
+        (-20, -1, 201, None),  # closed yesterday: inside the 3 days' grace for forum notes
+        (-20, -3.01, 403, "window_closed"),  # the grace ended a quarter of an hour ago
+    ],
+    ids=["before-opening", "during", "within-grace", "after-grace"],
+)
+def test_batches_are_accepted_from_opening_to_closing_plus_grace(
+    client, staff, open_draft, opens, closes, status, code
+):
+    move_window(open_draft, opens, closes)
+    response = client.post("/api/v1/submissions", json=BATCH, headers=staff["east"])
+    assert response.status_code == status, response.get_json()
+    if code is None:
+        assert response.get_json()["status"] == "submitted"
+        assert batches() == 1
+        return
+    problem = response.get_json()
+    assert response.mimetype == "application/problem+json"
+    assert problem["code"] == code
+    assert problem["errors"] == [{"field": "draft", "code": code, "detail": problem["detail"]}]
+    assert batches() == 0
+
+
+def test_window_refusals_say_when_in_the_callers_language(client, staff, open_draft):
+    move_window(open_draft, -30, -10)
+    chinese = client.post("/api/v1/submissions", json=BATCH, headers=staff["east"]).get_json()
+    assert "宽限期（3 天）" in chinese["detail"] and "不能再报送意见" in chinese["detail"]
+    english = client.post(
+        "/api/v1/submissions", json=BATCH, headers={**staff["east"], "Accept-Language": "en"}
+    ).get_json()
+    assert "3-day grace period" in english["detail"]
+    move_window(open_draft, 3, 30)
+    later = client.post("/api/v1/submissions", json=BATCH, headers=staff["east"]).get_json()
+    assert later["code"] == "not_open" and "开始后才能报送意见" in later["detail"]
+    assert batches() == 0
+
+
+def test_grace_period_is_configurable(app, client, staff, open_draft):
+    move_window(open_draft, -20, -1)
+    app.config["LIAISON_GRACE_DAYS"] = 0
+    response = client.post("/api/v1/submissions", json=BATCH, headers=staff["east"])
+    assert response.status_code == 403 and response.get_json()["code"] == "window_closed"
+    app.config["LIAISON_GRACE_DAYS"] = 5
+    move_window(open_draft, -20, -4)
+    response = client.post("/api/v1/submissions", json=BATCH, headers=staff["east"])
+    assert response.status_code == 201
+
+
+def test_no_batch_once_results_are_published(client, staff, open_draft, make_user):
+    from portal.drafts.results import figures, publish_results
+
+    move_window(open_draft, -20, -1)  # within the grace period
+    client.post("/api/v1/submissions", json=BATCH, headers=staff["east"])
+    publish_results(open_draft, make_user("drafter"))
+    db.session.commit()
+    published = figures(open_draft).total
+    response = client.post(
+        "/api/v1/submissions", json=BATCH, headers={**staff["west"], "Accept-Language": "en"}
+    )
+    assert response.status_code == 403
+    problem = response.get_json()
+    assert problem["code"] == "results_published" and "published" in problem["detail"]
+    assert batches() == 1
+    assert figures(open_draft).total == published  # the published figures did not move
+
+
+REPEATED = {
+    **BATCH,
+    "opinions": [
+        # BATCH's first and third opinions again: a full-width 第２条 for 第二条, other spacing
+        # and punctuation do not make an opinion new.
+        {"body": "第２条 应写明适用于老旧小区！", "stance": "amend"},
+        {"body": "新意见：第一条应当写明立法目的。", "stance": "amend"},
+        {"body": "建议增加一条", "article": 1},
+    ],
+}
+
+
+def test_repeats_are_reported_and_sent_again_by_default(client, staff, open_draft):
+    first = client.post("/api/v1/submissions", json=BATCH, headers=staff["east"]).get_json()
+    response = client.post("/api/v1/submissions", json=REPEATED, headers=staff["east"])
+    assert response.status_code == 201
+    body = response.get_json()
+    assert len(body["opinions"]) == 3
+    assert [(r["index"], r["left_out"]) for r in body["repeats"]] == [(0, False), (2, False)]
+    repeat = body["repeats"][0]
+    assert repeat["earlier_submission"] == first["id"]
+    assert repeat["earlier_receipt_code"] == first["receipt_code"]
+    assert repeat["earlier_opinion"] == first["opinions"][0]["id"]
+    # Another point sending the same texts repeats nothing of its own.
+    west = client.post("/api/v1/submissions", json=REPEATED, headers=staff["west"]).get_json()
+    assert west["repeats"] == []
+
+
+def test_repeats_can_be_left_out(client, staff, open_draft):
+    client.post("/api/v1/submissions", json=BATCH, headers=staff["east"])
+    response = client.post(
+        "/api/v1/submissions", json={**REPEATED, "leave_out_repeats": True}, headers=staff["east"]
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert [o["body"] for o in body["opinions"]] == ["新意见：第一条应当写明立法目的。"]
+    assert [(r["index"], r["left_out"]) for r in body["repeats"]] == [(0, True), (2, True)]
+    stored = db.session.get(Submission, body["id"])
+    assert len(stored.comments) == 1
+    # A batch of nothing but repeats, left out, is refused whole.
+    response = client.post(
+        "/api/v1/submissions",
+        json={**BATCH, "leave_out_repeats": True},
+        headers={**staff["east"], "Accept-Language": "en"},
+    )
+    assert response.status_code == 422 and response.get_json()["code"] == "all_repeats"
+    assert batches() == 2
+
+
+def test_breakdown_must_add_up_to_the_total(client, staff, open_draft):
+    breakdown = {
+        "participants_residents": 8,
+        "participants_businesses": 3,
+        "participants_experts": 1,
+        "participants_deputies": 2,
+    }
+    response = client.post(
+        "/api/v1/submissions",
+        json={**BATCH, "participants": 15, **breakdown},
+        headers=staff["east"],
+    )
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["code"] == "breakdown_mismatch"
+    assert "分项人数合计14人，与参与总人数15人不一致" in problem["detail"]
+    assert problem["errors"][0]["field"] == "participants"
+    assert batches() == 0
+    assert db.session.scalar(db.select(db.func.count(Comment.id))) == 0
+    english = client.post(
+        "/api/v1/submissions",
+        json={**BATCH, "participants": 15, **breakdown},
+        headers={**staff["east"], "Accept-Language": "en"},
+    ).get_json()
+    assert "14" in english["detail"] and "15" in english["detail"]
+    fixed = {**BATCH, "participants": 15, **breakdown, "participants_other": 1}
+    assert client.post("/api/v1/submissions", json=fixed, headers=staff["east"]).status_code == 201
+
+
+def test_openapi_documents_repeats(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert "leave_out_repeats" in schemas["SubmissionRequest"]["properties"]
+    assert "repeats" in schemas["SubmissionCreated"]["required"]
+    assert {"index", "left_out", "earlier_submission"} <= set(schemas["Repeat"]["properties"])

@@ -47,6 +47,7 @@ def test_point_submits_batch_and_sees_decision(page_factory, artifacts, viewport
     staff.get_by_label("地点").fill("东街社区会议室")
     staff.get_by_label("参加人数").fill("18")
     staff.get_by_label("其中：居民").fill("12")
+    staff.get_by_label("其中：其他").fill("6")  # the breakdown adds up to the 18 (issue 11)
     staff.get_by_role("button", name="保存").click()
     expect(staff.get_by_role("heading", name="意见汇总表")).to_be_visible()
 

@@ -20,7 +20,7 @@ from portal.models import (
 )
 from tests.drafts.test_views import make_draft
 
-CLIENT = ClientInfo("203.0.113.5", "Mozilla/5.0 test")
+CLIENT = ClientInfo("203.0.113.5", "Mozilla/5.0 test", browser_id="test-browser-0001")
 
 
 def submit(draft, client=CLIENT, **fields):
@@ -113,16 +113,15 @@ def test_idempotency_key_returns_the_first_comment(app):
     assert db.session.scalar(db.select(db.func.count(Comment.id))) == 1
 
 
-def test_same_text_same_client_same_article_is_one_comment(app):
+def test_same_text_from_the_same_browser_on_the_same_target_is_one_comment(app):
     draft = make_draft()
     first = submit(draft, target="article-1", body="建议  删除本条。")
     again = submit(draft, target="article-1", body="建议删除本条。\n")
     assert not again.created and again.comment.id == first.comment.id
-    # Another article, another client, or after the window: separate opinions.
+    # Another article, the chapter or the whole draft, or after the window: separate opinions.
     assert submit(draft, target="article-2", body="建议删除本条。").created
-    assert submit(
-        draft, client=ClientInfo("198.51.100.7", "x"), target="article-1", body="建议删除本条。"
-    ).created
+    assert submit(draft, target="chapter-1", body="建议删除本条。").created
+    assert submit(draft, target="draft", body="建议删除本条。").created
     later = services.submit_comment(
         draft,
         CommentInput(body="建议删除本条。", target="article-1"),
@@ -132,18 +131,89 @@ def test_same_text_same_client_same_article_is_one_comment(app):
     assert later.created
 
 
-def test_participants_are_counted_once(app):
+def test_people_sharing_an_address_and_browser_are_never_merged(app):
+    """A household, an office or a carrier NAT: one address, one browser version, one text."""
+    draft = make_draft()
+    mine = submit(draft, target="article-1", name="张三", contact="13800000001", consent=True)
+    theirs = submit(
+        draft,
+        client=ClientInfo(CLIENT.address, CLIENT.user_agent, browser_id="another-browser-0002"),
+        target="article-1",
+        name="李四",
+        contact="13800000002",
+        consent=True,
+    )
+    assert mine.created and theirs.created
+    assert mine.comment.id != theirs.comment.id
+    assert mine.comment.tracking_code != theirs.comment.tracking_code
+    assert theirs.comment.name == "李四" and theirs.comment.contact == "13800000002"
+    assert mine.comment.participant_key != theirs.comment.participant_key
+
+
+def test_anonymous_api_calls_without_a_browser_are_never_merged_by_text(app):
+    draft = make_draft()
+    caller = ClientInfo("198.51.100.9", "app/1.0")
+    first = submit(draft, client=caller, target="article-1")
+    second = submit(draft, client=caller, target="article-1")
+    assert first.created and second.created
+    assert first.comment.submitter_hash == second.comment.submitter_hash == ""
+    assert first.comment.participant_key != second.comment.participant_key
+
+
+def test_an_account_repeating_itself_is_recognised_in_any_browser(app, make_user):
+    draft = make_draft()
+    citizen = make_user(Role.citizen)
+    data = CommentInput(body="建议增加听证程序。", target="article-2")
+    first = services.submit_comment(draft, data, author=citizen, client=CLIENT)
+    elsewhere = ClientInfo("192.0.2.1", "other", browser_id="phone-browser-000001")
+    again = services.submit_comment(draft, data, author=citizen, client=elsewhere)
+    assert first.created and not again.created and again.comment.id == first.comment.id
+    # The same text from the same browser before logging in belongs to nobody's account: the
+    # logged-in opinion is its own, and reaches "my comments".
+    anonymous = submit(draft, body="建议增加公开征求意见的期限。", target="article-2")
+    logged_in = services.submit_comment(
+        draft,
+        CommentInput(body="建议增加公开征求意见的期限。", target="article-2"),
+        author=citizen,
+        client=CLIENT,
+    )
+    assert anonymous.created and logged_in.created
+    assert logged_in.comment in services.comments_by_author(citizen)
+    assert anonymous.comment not in services.comments_by_author(citizen)
+
+
+def test_scoped_idempotency_keys_differ_per_scope(app):
+    key = services.scoped_idempotency_key
+    assert key(None, "form", "b1") is None and key("", "form", "b1") is None
+    assert key("k1", "form", "b1") == key("k1", "form", "b1")
+    assert key("k1", "form", "b1") != key("k1", "form", "b2")
+    assert len(key("k" * 500, "form", "b1")) <= 64
+
+
+def test_participants_are_counted_once_per_account_or_browser(app, make_user):
     from portal.drafts.services import participation_by_article, participation_by_draft
 
     draft = make_draft()
     submit(draft, target="article-1", body="一")
     submit(draft, target="article-1", body="二")
-    submit(draft, client=ClientInfo("198.51.100.7", "x"), target="article-2", body="三")
+    other = ClientInfo(CLIENT.address, CLIENT.user_agent, browser_id="another-browser-0002")
+    submit(draft, client=other, target="article-2", body="三")
     counts = participation_by_draft([draft.id])[draft.id]
     assert (counts.comments, counts.participants) == (3, 2)
     per_article = participation_by_article(draft.id)
     first = next(a for a in draft.articles if a.number == 1)
     assert (per_article[first.id].comments, per_article[first.id].participants) == (2, 1)
+
+
+def test_a_declared_shared_phone_does_not_merge_people(app):
+    """Two members of a household giving the family's phone are two participants."""
+    from portal.drafts.services import participation_by_draft
+
+    draft = make_draft()
+    for n in range(2):
+        client = ClientInfo(CLIENT.address, CLIENT.user_agent, browser_id=f"family-browser-{n:04d}")
+        submit(draft, client=client, body=f"意见{n}", contact="13800000000", consent=True)
+    assert participation_by_draft([draft.id])[draft.id].participants == 2
 
 
 def test_lookup_by_code_forgives_typing_and_hides_unknown(app):

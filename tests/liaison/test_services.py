@@ -16,6 +16,7 @@ from portal.models import (
     IndexJob,
     Role,
     Stance,
+    Submission,
     SubmissionStatus,
     utcnow,
 )
@@ -27,6 +28,7 @@ META = {
     "participants": 12,
     "participants_residents": 8,
     "participants_experts": 2,
+    "participants_other": 2,
 }
 
 
@@ -79,12 +81,47 @@ def test_unknown_article_is_refused(two_points, open_draft):
     assert info.value.code == "article_unknown"
 
 
-def test_participant_breakdown_cannot_exceed_total(two_points, open_draft):
+@pytest.mark.parametrize("total", [5, 13])
+def test_participant_breakdown_must_equal_the_total(two_points, open_draft, total):
     with pytest.raises(LiaisonError) as info:
         liaison.create_submission(
-            two_points["east"], open_draft, {**META, "participants": 5}, two_points["east_staff"]
+            two_points["east"],
+            open_draft,
+            {**META, "participants": total},
+            two_points["east_staff"],
         )
-    assert info.value.code == "parts_exceed_total"
+    assert info.value.code == "breakdown_mismatch"
+    assert info.value.params == {"total": total, "parts": 12}
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Submission.id))) == 0
+
+
+def test_a_total_without_breakdown_is_accepted(two_points, open_draft):
+    data = {"held_on": date(2026, 11, 20), "participants": 40}
+    batch = liaison.create_submission(
+        two_points["east"], open_draft, data, two_points["east_staff"]
+    )
+    assert batch.participants == 40 and batch.participants_residents == 0
+
+
+def test_breakdown_is_checked_on_edit_and_again_on_submit(two_points, open_draft):
+    batch = new_batch(two_points, open_draft)
+    liaison.add_opinions(batch, [OpinionData(body="一条意见")], two_points["east_staff"])
+    with pytest.raises(LiaisonError) as info:
+        liaison.update_submission(
+            batch, {**META, "participants_other": 3}, two_points["east_staff"]
+        )
+    assert info.value.params == {"total": 12, "parts": 13}
+    db.session.rollback()
+    assert db.session.get(Submission, batch.id).participants_other == 2
+    # A batch saved before the rule (or by a path that skipped it) cannot be sent as it is.
+    batch = db.session.get(Submission, batch.id)
+    batch.participants = 15
+    db.session.commit()
+    with pytest.raises(LiaisonError) as info:
+        liaison.submit(batch, two_points["east_staff"])
+    assert info.value.code == "breakdown_mismatch"
+    assert info.value.params == {"total": 15, "parts": 12}
 
 
 def test_submit_locks_receipts_and_indexes(two_points, open_draft):
@@ -275,3 +312,204 @@ def test_attachment_is_stored_outside_static(two_points, open_draft, app):
     with pytest.raises(LiaisonError) as info:
         liaison.save_attachment(batch, "x.pdf", b"MZ not a pdf", two_points["east_staff"])
     assert info.value.code == "attachment_type"
+
+
+# --- the liaison window ----------------------------------------------------------------------
+
+
+def at(draft, days: float):
+    """A moment relative to the draft's closing, in days."""
+    return draft.closes_at + timedelta(days=days)
+
+
+def test_window_from_opening_to_closing_plus_grace(app, open_draft):
+    opening = open_draft.opens_at
+    assert liaison.window_problem(open_draft, opening - timedelta(seconds=1)).code == "not_open"
+    assert liaison.window_problem(open_draft, opening) is None
+    assert liaison.window_problem(open_draft, at(open_draft, 0)) is None  # just closed
+    assert liaison.window_problem(open_draft, at(open_draft, 2.99)) is None  # grace
+    late = liaison.window_problem(open_draft, at(open_draft, 3))
+    assert late.code == "window_closed" and late.params["days"] == 3
+    assert late.params["deadline"] == at(open_draft, 3)
+
+
+def test_grace_days_come_from_the_configuration(app, open_draft):
+    from flask import current_app
+
+    current_app.config["LIAISON_GRACE_DAYS"] = 0
+    assert liaison.window_problem(open_draft, at(open_draft, 0)).code == "window_closed"
+    current_app.config["LIAISON_GRACE_DAYS"] = 10
+    assert liaison.window_problem(open_draft, at(open_draft, 9)) is None
+
+
+def test_grace_days_have_an_environment_override():
+    from portal.config import DefaultConfig, apply_environment
+
+    assert DefaultConfig.LIAISON_GRACE_DAYS == 3
+    config: dict = {}
+    apply_environment(config, {"PORTAL_LIAISON_GRACE_DAYS": "7"})
+    assert config["LIAISON_GRACE_DAYS"] == 7
+
+
+def test_closed_archived_published_and_unpublished_drafts(app, open_draft, make_user):
+    from portal.models import DraftStatus
+
+    within_grace = at(open_draft, 1)
+    open_draft.status = DraftStatus.closed  # closed by hand: the grace period still applies
+    assert liaison.window_problem(open_draft, within_grace) is None
+    open_draft.results_published_at = utcnow()
+    assert liaison.window_problem(open_draft, within_grace).code == "results_published"
+    open_draft.results_published_at = None
+    open_draft.status = DraftStatus.archived
+    assert liaison.window_problem(open_draft, within_grace).code == "draft_archived"
+    open_draft.status = DraftStatus.draft
+    assert liaison.window_problem(open_draft, within_grace).code == "draft_unpublished"
+    open_draft.status = DraftStatus.consulting
+    open_draft.closes_at = None  # no closing date: not under consultation (Draft.phase)
+    assert liaison.window_problem(open_draft).code == "not_open"
+    assert liaison.window_problem(open_draft).params["opens_at"] is None
+
+
+def test_every_building_action_follows_the_window(two_points, open_draft):
+    staff = two_points["east_staff"]
+    batch = new_batch(two_points, open_draft)
+    [opinion] = liaison.add_opinions(batch, [OpinionData(body="第二条意见")], staff)
+    db.session.commit()
+    open_draft.closes_at = utcnow() - timedelta(days=4)  # and the 3 days' grace are over
+    db.session.commit()
+    for action in (
+        lambda: liaison.create_submission(two_points["east"], open_draft, META, staff),
+        lambda: liaison.update_submission(batch, META, staff),
+        lambda: liaison.add_opinions(batch, [OpinionData(body="晚到的意见")], staff),
+        lambda: liaison.update_opinion(opinion, OpinionData(body="改一改")),
+        lambda: liaison.save_attachment(batch, "a.pdf", b"%PDF-1.4 x", staff),
+        lambda: liaison.submit(batch, staff),
+    ):
+        with pytest.raises(LiaisonError) as info:
+            action()
+        assert info.value.code == "window_closed"
+        db.session.rollback()
+    # Tidying up a batch that was never sent is still possible.
+    liaison.delete_opinion(db.session.get(type(opinion), opinion.id))
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count(Submission.id))) == 1
+    assert db.session.get(Submission, batch.id).status == SubmissionStatus.draft
+
+
+# --- opinions the point already sent ----------------------------------------------------------
+
+
+def sent_batch(two_points, draft, bodies, who="east"):
+    batch = new_batch(two_points, draft, who)
+    liaison.add_opinions(batch, [OpinionData(body=b) for b in bodies], two_points[f"{who}_staff"])
+    liaison.submit(batch, two_points[f"{who}_staff"])
+    db.session.commit()
+    return batch
+
+
+@pytest.mark.parametrize(
+    ("earlier", "again"),
+    [
+        ("建议第二条增加老旧小区的规定。", "建议第二条增加老旧小区的规定。"),
+        ("建议第二条增加老旧小区的规定。", "  建议 第二条 增加老旧小区的规定！"),  # spacing
+        ("建议第12条写明WiFi覆盖。", "建议第十二条写明ＷｉＦｉ覆盖"),  # width, numerals
+        ("垃圾分类，要（尽快）推行。", "垃圾分类要尽快推行..."),  # punctuation
+    ],
+)
+def test_repeat_texts_are_compared_normalised(earlier, again):
+    assert liaison.repeat_key(earlier) == liaison.repeat_key(again)
+
+
+def test_different_texts_are_no_repeat():
+    assert liaison.repeat_key("第二条罚款太高") != liaison.repeat_key("第二条罚款太低")
+
+
+def test_repeats_of_the_points_own_sent_batches_only(two_points, open_draft, make_user):
+    from tests.drafts.test_views import make_draft
+
+    first = sent_batch(two_points, open_draft, ["第二条罚款太高。", "赞成立法。"])
+    sent_batch(two_points, open_draft, ["西城：第三条要具体。"], who="west")
+    unsent = new_batch(two_points, open_draft)
+    liaison.add_opinions(unsent, [OpinionData(body="还没报送的意见。")], two_points["east_staff"])
+    other_draft = make_draft(slug="other-draft")
+    sent_batch(two_points, other_draft, ["别的草案的意见。"])
+    batch = new_batch(two_points, open_draft)
+    liaison.add_opinions(
+        batch,
+        [
+            OpinionData(body="赞成立法！"),
+            OpinionData(body="西城：第三条要具体。"),  # another point's: not a repeat
+            OpinionData(body="还没报送的意见。"),  # an unsent batch's: not a repeat
+            OpinionData(body="别的草案的意见。"),  # another draft's: not a repeat
+            OpinionData(body="第二条罚款太高"),
+        ],
+        two_points["east_staff"],
+    )
+    db.session.commit()
+    repeats = liaison.find_repeats(batch)
+    assert [r.comment.body for r in repeats] == ["赞成立法！", "第二条罚款太高"]
+    assert {r.earlier.submission_id for r in repeats} == {first.id}
+    assert repeats[0].earlier.receipt_code == first.receipt_code
+    assert repeats[0].earlier.comment_id == first.comments[1].id
+
+
+def test_submit_warns_about_repeats_then_includes_or_leaves_them_out(two_points, open_draft):
+    staff = two_points["east_staff"]
+    sent_batch(two_points, open_draft, ["第二条罚款太高。"])
+
+    def batch_with_repeat(new: str):
+        batch = new_batch(two_points, open_draft)
+        liaison.add_opinions(
+            batch, [OpinionData(body="第二条罚款太高"), OpinionData(body=new)], staff
+        )
+        db.session.commit()
+        return batch
+
+    warned = batch_with_repeat("新意见")
+    with pytest.raises(LiaisonError) as info:
+        liaison.submit(warned, staff)
+    assert info.value.code == "repeats_found" and info.value.params["count"] == 1
+    db.session.rollback()
+    assert db.session.get(Submission, warned.id).status == SubmissionStatus.draft
+
+    liaison.submit(warned, staff, repeats=liaison.REPEATS_INCLUDE)
+    db.session.commit()
+    assert len(warned.comments) == 2 and warned.status == SubmissionStatus.submitted
+
+    trimmed = batch_with_repeat("又一条新意见")
+    liaison.submit(trimmed, staff, repeats=liaison.REPEATS_LEAVE_OUT)
+    db.session.commit()
+    assert [c.body for c in trimmed.comments] == ["又一条新意见"]
+
+    # Nothing but repeats, left out: refused, and the batch keeps its opinions.
+    nothing_new = batch_with_repeat("新意见")
+    with pytest.raises(LiaisonError) as info:
+        liaison.submit(nothing_new, staff, repeats=liaison.REPEATS_LEAVE_OUT)
+    assert info.value.code == "all_repeats"
+    db.session.rollback()
+    assert len(db.session.get(Submission, nothing_new.id).comments) == 2
+
+
+def test_leave_out_removes_every_repeat_in_one_action(two_points, open_draft):
+    staff = two_points["east_staff"]
+    sent_batch(two_points, open_draft, ["一", "第二条罚款太高。", "赞成立法。"])
+    batch = new_batch(two_points, open_draft)
+    liaison.add_opinions(
+        batch,
+        [
+            OpinionData(body="赞成立法"),
+            OpinionData(body="新的"),
+            OpinionData(body="第二条罚款太高"),
+        ],
+        staff,
+    )
+    db.session.commit()
+    removed = liaison.leave_out_repeats(batch, staff)
+    db.session.commit()
+    assert len(removed) == 2
+    batch = db.session.get(Submission, batch.id)
+    assert [c.body for c in batch.comments] == ["新的"]
+    assert liaison.find_repeats(batch) == []
+    liaison.submit(batch, staff)  # nothing left to warn about
+    db.session.commit()
+    assert batch.status == SubmissionStatus.submitted

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import zipfile
 from datetime import datetime
 
@@ -579,10 +580,74 @@ def test_too_large():
     assert read(big).errors == [CellError(None, None, "too_large", {"max_mb": 10})]
 
 
-def test_zip_bomb_is_refused_by_uncompressed_size(monkeypatch):
-    data = xlsx([["意见"]])
-    monkeypatch.setattr(spreadsheet, "MAX_UNCOMPRESSED", 2000)
-    assert codes(read(data)) == ["too_large"]
+def _with_part(data: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as old,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as new,
+    ):
+        for info in old.infolist():
+            if info.filename != name:
+                new.writestr(info.filename, old.read(info))
+        new.writestr(name, content)
+    return out.getvalue()
+
+
+def _shared_strings_bomb(size: int) -> bytes:
+    """A valid sheet plus shared strings of ``size`` bytes that compress ~1000:1."""
+    strings = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    strings += b"<si><t>" + b"\xe3\x80\x80" * (size // 3) + b"</t></si></sst>"
+    return _with_part(xlsx([["意见"]]), "xl/sharedStrings.xml", strings)
+
+
+def test_zip_bomb_is_refused_by_uncompressed_size(app):
+    app.config["OFFICE_MAX_UNCOMPRESSED"] = 2 * 1024 * 1024
+    bomb = _shared_strings_bomb(3 * 1024 * 1024)
+    assert len(bomb) < 50_000
+    with app.test_request_context():
+        started = time.perf_counter()
+        result = read(bomb)
+        assert time.perf_counter() - started < 1
+        assert result.errors == [
+            CellError(
+                None,
+                None,
+                "office_limit",
+                {"limit": "too_large_uncompressed", "kind": "xlsx", "max_mb": 2},
+            )
+        ]
+        assert error_message(result.errors[0]) == (
+            "文件解压后超过 2 MB，可能已损坏或不是正常的表格文件。"
+        )
+
+
+def test_the_default_limits_refuse_a_bomb_outside_the_app():
+    result = read(_shared_strings_bomb(60 * 1024 * 1024))
+    assert [e.params.get("limit") for e in result.errors] == ["too_large_uncompressed"]
+
+
+def test_xlsx_with_too_many_rows_or_cells_is_refused_before_openpyxl(app, monkeypatch):
+    import openpyxl
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("openpyxl must not see this file")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", no_parse)
+    app.config.update(SPREADSHEET_MAX_ROWS=30, SPREADSHEET_MAX_CELLS=100)
+    with app.test_request_context():
+        rows = read(xlsx([["意见"]] * 40))
+        cells = read(xlsx([["意见", *["x"] * 30]] * 5))
+    assert [e.params.get("limit") for e in rows.errors] == ["too_many_rows"]
+    assert [e.params.get("limit") for e in cells.errors] == ["too_many_cells"]
+
+
+def test_csv_of_blank_lines_is_bounded(app):
+    app.config["SPREADSHEET_MAX_ROWS"] = 1000
+    data = "意见内容\n".encode() + b"\n" * 5000 + "建议修改第一条。\n".encode()
+    with app.test_request_context():
+        result = read(data)
+        assert [e.params.get("limit") for e in result.errors] == ["too_many_rows"]
+        assert "表格超过 1000 行" in error_message(result.errors[0])
 
 
 # --- things that are not spreadsheets ----------------------------------------------------------
@@ -704,3 +769,60 @@ def test_messages_of_a_real_result(app):
 def test_error_codes_are_the_ones_produced():
     assert len(set(ERROR_CODES)) == len(ERROR_CODES)
     assert {"empty", "not_spreadsheet", "example_row_left", "too_many_rows"} <= set(ERROR_CODES)
+
+
+# --- through the liaison import page ----------------------------------------------------------
+
+
+def test_import_page_refuses_a_bomb_and_saves_nothing(app, two_points, open_draft, monkeypatch):
+    from pathlib import Path
+
+    import openpyxl
+
+    from tests.liaison.test_views import client_for, make_batch, opinions_in, upload
+
+    batch = make_batch(two_points, open_draft)
+    before = opinions_in(batch)
+    client = client_for(app, two_points["east_staff"])
+    app.config["OFFICE_MAX_UNCOMPRESSED"] = 2 * 1024 * 1024
+
+    def no_parse(*args, **kwargs):  # refused before the slow part, whatever the machine's load
+        raise AssertionError("openpyxl must not see this file")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", no_parse)
+    response = upload(client, batch, _shared_strings_bomb(3 * 1024 * 1024))
+    assert response.status_code == 422
+    assert "文件解压后超过 2 MB，可能已损坏或不是正常的表格文件。" in response.get_data(
+        as_text=True
+    )
+    assert opinions_in(batch) == before
+    files = [p.name for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
+    assert len(files) == len(batch.attachments)  # only what make_batch attached, if anything
+
+
+def test_import_page_refuses_a_csv_with_too_many_rows(app, two_points, open_draft):
+    from tests.liaison.test_views import client_for, make_batch, opinions_in, upload
+
+    batch = make_batch(two_points, open_draft)
+    before = opinions_in(batch)
+    client = client_for(app, two_points["east_staff"])
+    app.config["SPREADSHEET_MAX_ROWS"] = 100
+    data = "意见内容\n".encode() + "建议修改第一条。\n".encode() * 200
+    response = upload(client, batch, data, name="意见.csv")
+    assert response.status_code == 422
+    assert "表格超过 100 行" in response.get_data(as_text=True)
+    assert opinions_in(batch) == before
+
+
+def test_import_page_accepts_a_large_sheet_from_the_template(app, two_points, open_draft, tmp_path):
+    from bench.officebomb import build_large_sheet
+    from tests.liaison.test_views import client_for, make_batch, opinions_in, upload
+
+    batch = make_batch(two_points, open_draft)
+    before = opinions_in(batch)
+    client = client_for(app, two_points["east_staff"])
+    path = tmp_path / "opinions.xlsx"
+    build_large_sheet(path, rows=1500, articles=sorted(a.number for a in open_draft.articles))
+    response = upload(client, batch, path.read_bytes())
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert opinions_in(batch) == before + 1500

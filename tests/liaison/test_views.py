@@ -21,7 +21,7 @@ META = {
     "participants_businesses": "2",
     "participants_experts": "0",
     "participants_deputies": "1",
-    "participants_other": "0",
+    "participants_other": "1",
     "summary": "走访居民和商户。",
 }
 
@@ -264,7 +264,8 @@ def test_point_sees_published_decisions(app, two_points, open_draft, make_user):
     page = client.get("/liaison/feedback").get_data(as_text=True)
     assert "已在第二条中采纳。" in page and "采纳" in page
     home = client.get("/liaison/").get_data(as_text=True)
-    assert "100%" in home  # 1 of 1 published decisions adopted
+    # 1 of 1 published decisions adopted; the rate always comes with the undecided (none here).
+    assert "100.0%（0 条尚未处理）" in home
 
 
 def test_admin_manages_points_and_staff(app, make_user):
@@ -482,3 +483,197 @@ def test_template_download(app, two_points, open_draft):
     headers = [cell.value for cell in workbook.worksheets[0][1]]
     assert headers[:5] == ["意见内容", "涉及条款", "意见类型", "提出人身份", "提出人数"]
     assert workbook.worksheets[0].data_validations.dataValidation
+
+
+# --- the liaison window, repeats and the participant breakdown (issue 11) -------------------
+
+
+def move_window(draft, opens: float, closes: float, published: bool = False) -> None:
+    """Place the draft's consultation window relative to now, in days."""
+    now = utcnow()
+    draft.opens_at = now + timedelta(days=opens)
+    draft.closes_at = now + timedelta(days=closes)
+    draft.results_published_at = now if published else None
+    db.session.commit()
+
+
+def batch_count() -> int:
+    return db.session.scalar(db.select(db.func.count(Submission.id)))
+
+
+WINDOWS = {
+    "before-opening": ((2, 20, False), "将于"),
+    "during": ((-2, 20, False), None),
+    "within-grace": ((-20, -1, False), None),
+    "after-grace": ((-20, -3.01, False), "宽限期（3 天）"),
+    "results-published": ((-20, -1, True), "结果已于"),
+}
+
+
+@pytest.mark.parametrize("case", WINDOWS)
+def test_new_batch_page_follows_the_window(app, two_points, open_draft, case):
+    window, message = WINDOWS[case]
+    move_window(open_draft, *window)
+    client = client_for(app, two_points["east_staff"])
+    response = client.post("/liaison/submissions/new", data=META)
+    if message is None:
+        assert response.status_code == 302
+        assert batch_count() == 1
+        return
+    page = response.get_data(as_text=True)
+    assert message in page and "报送意见" in page
+    assert batch_count() == 0
+
+
+@pytest.mark.parametrize("case", WINDOWS)
+def test_a_batch_is_built_and_sent_only_inside_the_window(app, two_points, open_draft, case):
+    window, message = WINDOWS[case]
+    batch = make_batch(two_points, open_draft)  # begun while the consultation was open
+    move_window(open_draft, *window)
+    client = client_for(app, two_points["east_staff"])
+    url = f"/liaison/submissions/{batch.id}"
+    opinion = {
+        "op-body": "第三条意见",
+        "op-article": "auto",
+        "op-stance": "other",
+        "op-identity": "",
+    }
+    added = client.post(f"{url}/opinions", data={**opinion, "op-raised_by": "1"})
+    imported = upload(client, batch, sheet([("表格里的意见", "", "", "", 1)]))
+    submitted = client.post(f"{url}/submit")
+    db.session.expire_all()
+    stored = db.session.get(Submission, batch.id)
+    if message is None:
+        assert added.status_code == imported.status_code == submitted.status_code == 302
+        assert stored.status == SubmissionStatus.submitted and len(stored.comments) == 3
+        return
+    for response in (added, imported, submitted):
+        assert response.status_code == 403
+        assert message in response.get_data(as_text=True)
+    assert stored.status == SubmissionStatus.draft and len(stored.comments) == 1
+    # The page says why and offers no way to add or send; removing stays possible.
+    page = client.get(url).get_data(as_text=True)
+    assert message in page and "逐条添加" not in page and "报送这批意见" not in page
+    comment = stored.comments[0]
+    assert client.post(f"{url}/opinions/{comment.id}/delete").status_code == 302
+    assert opinions_in(batch) == 0
+
+
+def test_meta_edit_follows_the_window(app, two_points, open_draft):
+    batch = make_batch(two_points, open_draft)
+    move_window(open_draft, -20, -10)
+    client = client_for(app, two_points["east_staff"])
+    response = client.post(f"/liaison/submissions/{batch.id}/meta", data=META)
+    assert response.status_code == 403 and "不能再报送意见" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Submission, batch.id).place == ""
+
+
+def test_window_message_in_english(app, two_points, open_draft):
+    move_window(open_draft, 2, 20)
+    client = client_for(app, two_points["east_staff"])
+    client.get("/language/en")
+    page = client.post("/liaison/submissions/new", data=META).get_data(as_text=True)
+    assert "batches can be sent from then on" in page
+
+
+def repeat_batch(two_points, draft, bodies):
+    batch = liaison.create_submission(
+        two_points["east"],
+        draft,
+        {"method": "forum", "held_on": utcnow().date(), "participants": 3},
+        two_points["east_staff"],
+    )
+    liaison.add_opinions(batch, [OpinionData(body=b) for b in bodies], two_points["east_staff"])
+    db.session.commit()
+    return batch
+
+
+def test_repeats_are_shown_before_submitting_and_can_be_left_out(app, two_points, open_draft):
+    earlier = make_batch(two_points, open_draft, submitted=True)  # "east 的意见：第二条应当修改。"
+    batch = repeat_batch(two_points, open_draft, ["east的意见: 第2条应当修改", "一条新意见。"])
+    client = client_for(app, two_points["east_staff"])
+    url = f"/liaison/submissions/{batch.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "1 条意见本联系点此前已经报送过" in page
+    assert earlier.receipt_code in page and f"汇总表 #{earlier.id}" in page
+    assert "去掉这 1 条重复意见" in page and "仍然报送全部意见" in page
+    # Sending without choosing is refused with the list; nothing is sent.
+    refused = client.post(f"{url}/submit")
+    assert refused.status_code == 409
+    assert "请去掉重复的意见，或确认仍然报送" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Submission, batch.id).status == SubmissionStatus.draft
+    left_out = client.post(f"{url}/repeats/leave-out", follow_redirects=True)
+    assert "已去掉 1 条此前报送过的意见" in left_out.get_data(as_text=True)
+    db.session.expire_all()
+    assert [c.body for c in db.session.get(Submission, batch.id).comments] == ["一条新意见。"]
+    assert client.post(f"{url}/submit").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Submission, batch.id).status == SubmissionStatus.submitted
+
+
+def test_repeats_can_be_sent_anyway(app, two_points, open_draft):
+    make_batch(two_points, open_draft, submitted=True)
+    batch = repeat_batch(two_points, open_draft, ["east 的意见：第二条应当修改", "新的"])
+    client = client_for(app, two_points["east_staff"])
+    response = client.post(f"/liaison/submissions/{batch.id}/submit", data={"repeats": "include"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Submission, batch.id)
+    assert stored.status == SubmissionStatus.submitted and len(stored.comments) == 2
+
+
+def test_the_first_batch_has_no_repeat_warning(app, two_points, open_draft):
+    make_batch(two_points, open_draft, who="west", submitted=True)  # another point, same text
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    page = client.get(f"/liaison/submissions/{batch.id}").get_data(as_text=True)
+    assert "此前已经报送过" not in page and "报送这批意见" in page
+
+
+BREAKDOWN_14_OF_15 = {
+    **META,
+    "participants": "15",
+    "participants_residents": "8",
+    "participants_businesses": "3",
+    "participants_experts": "1",
+    "participants_deputies": "2",
+    "participants_other": "0",
+}
+
+
+def test_new_batch_form_refuses_a_breakdown_that_does_not_add_up(app, two_points, open_draft):
+    client = client_for(app, two_points["east_staff"])
+    response = client.post("/liaison/submissions/new", data=BREAKDOWN_14_OF_15)
+    assert "分项人数合计14人，与参与总人数15人不一致" in response.get_data(as_text=True)
+    assert batch_count() == 0
+    fixed = client.post(
+        "/liaison/submissions/new", data={**BREAKDOWN_14_OF_15, "participants_other": "1"}
+    )
+    assert fixed.status_code == 302 and batch_count() == 1
+
+
+def test_meta_form_refuses_a_breakdown_that_does_not_add_up(app, two_points, open_draft):
+    batch = make_batch(two_points, open_draft)
+    client = client_for(app, two_points["east_staff"])
+    response = client.post(f"/liaison/submissions/{batch.id}/meta", data=BREAKDOWN_14_OF_15)
+    assert response.status_code == 422
+    assert "分项人数合计14人，与参与总人数15人不一致" in response.get_data(as_text=True)
+    db.session.expire_all()
+    stored = db.session.get(Submission, batch.id)
+    assert stored.participants == 3 and stored.participants_residents == 0
+
+
+def test_an_imported_batch_with_a_wrong_breakdown_is_not_sent(app, two_points, open_draft):
+    # The spreadsheet carries opinions, not head counts: the breakdown saved with the batch
+    # (here one saved before the rule) is checked again when the batch is sent.
+    batch = make_batch(two_points, open_draft)
+    batch.participants, batch.participants_residents = 15, 14
+    db.session.commit()
+    client = client_for(app, two_points["east_staff"])
+    assert upload(client, batch, sheet([("表格里的意见", "", "", "", 1)])).status_code == 302
+    response = client.post(f"/liaison/submissions/{batch.id}/submit", follow_redirects=True)
+    assert "分项人数合计14人，与参与总人数15人不一致" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Submission, batch.id).status == SubmissionStatus.draft

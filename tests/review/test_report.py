@@ -49,7 +49,14 @@ def test_report_title_totals_and_points(sample):
     overview, channels, decisions, points = tables[:4]
     # 5 visible opinions (the unsubmitted batch is not counted); 3 online participants
     # plus 12 + 3 people at the liaison point.
-    assert overview == [["意见总数", "5"], ["参与人数", "18"], ["采纳率", "66.7%"]]
+    # The team's copy counts every decision, published or not (docs/figures.md).
+    assert overview == [
+        ["意见总数", "5"],
+        ["参与人数", "18"],
+        ["已处理", "3"],
+        ["尚未处理", "2"],
+        ["采纳率", "66.7%（2 条尚未处理）"],
+    ]
     assert channels[1:] == [
         ["网上征求意见", "3"],
         ["基层立法联系点", "2"],
@@ -61,11 +68,12 @@ def test_report_title_totals_and_points(sample):
         ["部分采纳", "1"],
         ["未采纳", "1"],
         ["已合并", "0"],
-        ["尚未决定", "2"],
+        ["尚未处理", "2"],
         ["合计", "5"],
     ]
-    assert points[0] == ["联系点", "意见数", "提出人数", "采纳", "部分采纳"]
-    assert points[1] == ["东城区基层立法联系点", "2", "15", "1", "0"]
+    assert points[0] == ["联系点", "意见数", "提出人数", "采纳", "部分采纳", "采纳率"]
+    assert points[1] == ["东城区基层立法联系点", "2", "15", "1", "0", "100.0%（1 条尚未处理）"]
+    assert points[2] == ["合计", "2", "15", "1", "0", "100.0%（1 条尚未处理）"]
 
 
 def test_report_sections_per_article(sample):
@@ -101,7 +109,7 @@ def test_report_for_a_draft_without_opinions(app):
     draft = make_draft(slug="empty")
     paragraphs, tables, headings = document_texts(build_adoption_report(draft))
     assert tables[0][0] == ["意见总数", "0"]
-    assert tables[0][2] == ["采纳率", "—"]
+    assert tables[0][4] == ["采纳率", "—（0 条尚未处理）"]
     assert "还没有收到意见。" in paragraphs
     assert "还没有已报送的意见。" in paragraphs
     assert headings == []
@@ -114,7 +122,7 @@ def test_report_follows_the_locale(app, sample):
         paragraphs, tables, headings = document_texts(build_adoption_report(sample.draft))
     assert "Test Regulations (Draft)" in paragraphs[0]
     assert "Article 2" in headings and "Article 3" in headings
-    assert tables[0][2][0] == "Adoption rate"
+    assert tables[0][4][0] == "Adoption rate"
     assert tables[3][1][0] == "Dongcheng Liaison Point"
 
 
