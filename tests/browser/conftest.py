@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -99,14 +99,14 @@ def live_server(app, demo) -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture
-def page_factory(browser, live_server):
-    """Open pages in fresh browser contexts; console errors (a CSP violation among them) fail."""
+def open_pages(browser, base_url: str) -> Iterator[Callable[..., object]]:
+    """Open pages in fresh browser contexts (one cookie jar each: one person each) on base_url;
+    console errors (a CSP violation among them) fail the test when it ends."""
     contexts = []
     errors: list[str] = []
 
     def make(viewport=PHONE, locale="zh-CN"):
-        context = browser.new_context(viewport=viewport, locale=locale, base_url=live_server.url)
+        context = browser.new_context(viewport=viewport, locale=locale, base_url=base_url)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
@@ -118,6 +118,11 @@ def page_factory(browser, live_server):
     for context in contexts:
         context.close()
     assert not errors, f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def page_factory(browser, live_server):
+    yield from open_pages(browser, live_server.url)
 
 
 @pytest.fixture

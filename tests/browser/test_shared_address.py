@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, LiveServer
+from tests.browser.conftest import LiveServer, open_pages
 
 pytestmark = pytest.mark.browser
 
@@ -50,21 +50,7 @@ def limited_server(app_factory, demo) -> Iterator[LiveServer]:
 @pytest.fixture
 def household(browser, limited_server):
     """Two browser contexts (two people, two cookie jars) on the same address and Chromium."""
-    contexts, errors = [], []
-
-    def person(locale: str):
-        context = browser.new_context(viewport=PHONE, locale=locale, base_url=limited_server.url)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        return page
-
-    yield person
-    for context in contexts:
-        context.close()
-    assert not errors, f"browser console errors: {errors}"
+    yield from open_pages(browser, limited_server.url)
 
 
 def send(page, t: dict, lang: str, name: str, contact: str) -> str:
@@ -83,7 +69,7 @@ def send(page, t: dict, lang: str, name: str, contact: str) -> str:
 def test_two_people_on_one_address_get_their_own_receipts(household, artifacts, lang):
     t = TEXT[lang]
     locale = "zh-CN" if lang == "zh_Hans_CN" else "en-GB"
-    mother, son = household(locale), household(locale)
+    mother, son = household(locale=locale), household(locale=locale)
     mothers_code = send(mother, t, lang, "王秀英", "13800000001")
     sons_code = send(son, t, lang, "王小明", "13900000002")
     assert mothers_code != sons_code
