@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import time
 import zipfile
 from pathlib import Path
 
@@ -70,10 +69,9 @@ def with_part(data: bytes, name: str, content: bytes) -> bytes:
 
 
 def refusal(check, data: bytes, **changes) -> OfficeFileError:
-    started = time.perf_counter()
+    # How fast a refusal comes is measured by `python -m bench officebomb`, not asserted here.
     with pytest.raises(OfficeFileError) as caught:
         check(data, limits(**changes))
-    assert time.perf_counter() - started < 1
     return caught.value
 
 
