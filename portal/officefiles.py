@@ -274,7 +274,9 @@ def _read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tally: _Tally) -
             if counter is not None:
                 counter.close()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        # A CRC mismatch lands here: the bytes are not those the directory describes.
+        # Reading a damaged archive: BadZipFile for a CRC mismatch (the bytes are not those the
+        # directory describes), zlib's error as OSError/ValueError, EOFError for a cut-off part,
+        # NotImplementedError for a compression method zipfile does not know. All: "damaged".
         raise OfficeFileError("damaged", kind) from exc
 
 

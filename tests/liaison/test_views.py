@@ -613,6 +613,19 @@ def test_repeats_are_shown_before_submitting_and_can_be_left_out(app, two_points
     assert db.session.get(Submission, batch.id).status == SubmissionStatus.submitted
 
 
+def test_another_point_cannot_leave_out_or_see_repeats(app, two_points, open_draft, make_user):
+    make_batch(two_points, open_draft, submitted=True)
+    batch = repeat_batch(two_points, open_draft, ["east 的意见：第二条应当修改", "新的"])
+    drafter = make_user(Role.drafter, email="d@example.org")
+    for user in (two_points["west_staff"], drafter):
+        client = client_for(app, user)
+        assert client.get(f"/liaison/submissions/{batch.id}").status_code in (403, 404)
+        response = client.post(f"/liaison/submissions/{batch.id}/repeats/leave-out")
+        assert response.status_code in (403, 404)
+    db.session.expire_all()
+    assert len(db.session.get(Submission, batch.id).comments) == 2
+
+
 def test_repeats_can_be_sent_anyway(app, two_points, open_draft):
     make_batch(two_points, open_draft, submitted=True)
     batch = repeat_batch(two_points, open_draft, ["east 的意见：第二条应当修改", "新的"])
