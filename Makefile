@@ -1,4 +1,7 @@
-# make run: set up, migrate, load the demo data once, serve http://127.0.0.1:$(PORT)
+# make run: set up, migrate, load the demo data once, serve http://127.0.0.1:$(PORT) with Flask's
+#   server and the job worker beside it (Procfile.dev)
+# make serve: the same with gunicorn (gunicorn.conf.py) in front: one process, several threads
+#   (Procfile); production is deploy/README.md
 # make test: set up with dev dependencies and run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -6,13 +9,23 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run test setup dev-setup translations i18n-extract i18n-update lint format bench clean
+.PHONY: run serve prepare test setup dev-setup translations i18n-extract i18n-update lint format bench clean
 
-run: setup
+# honcho starts the web server and `flask portal worker` together and stops both on Ctrl-C;
+# when either one exits (a crashed worker too) it stops the other and says which one and why.
+SERVE_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) \
+	PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://127.0.0.1:$(PORT)}
+
+run: prepare
+	$(SERVE_ENV) $(BIN)/honcho --procfile Procfile.dev start
+
+serve: prepare
+	$(SERVE_ENV) PORTAL_BIND=$${PORTAL_BIND:-127.0.0.1:$(PORT)} $(BIN)/honcho --procfile Procfile start
+
+# The worker's indexer then brings the search index up to date (the demo's opinions included).
+prepare: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask portal seed-demo
-	$(BIN)/flask search sync
-	PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: dev-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

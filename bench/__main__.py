@@ -3,7 +3,17 @@
 import importlib
 import sys
 
-BENCHMARKS = ["parser", "spreadsheet", "officebomb", "search", "searchperf", "clustering", "report"]
+BENCHMARKS = [
+    "parser",
+    "spreadsheet",
+    "officebomb",
+    "search",
+    "searchperf",
+    "searchpg",
+    "clustering",
+    "report",
+    "pages",
+]
 
 
 def main(names: list[str]) -> None:

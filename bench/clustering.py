@@ -297,8 +297,9 @@ def _time_database(rows) -> list[str]:
             db.session.add(draft)
             db.session.flush()
             now = utcnow()
-            db.session.execute(
-                insert(Comment),
+            # On the connection: behind the session hooks (outbox, tallies).
+            db.session.connection().execute(
+                insert(Comment.__table__),
                 [
                     {"draft_id": draft.id, "body": text, "created_at": now, "updated_at": now}
                     for _, text, _ in rows

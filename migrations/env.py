@@ -52,8 +52,11 @@ def run_migrations_online():
     with target_db.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Batch migrations copy tables; with foreign keys enforced, that would cascade.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            # Outside a transaction: SQLite ignores this pragma inside one, and SQLAlchemy
+            # begins one before any statement it runs (portal/database.py).
+            from portal.database import pragma_outside_transaction
+
+            pragma_outside_transaction(connection, "PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

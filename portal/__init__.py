@@ -33,12 +33,19 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import converters, i18n, sanitize, security
+    from portal import converters, database, i18n, ops, sanitize, security
     from portal.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from portal.jobs import queue
+    from portal.search import outbox
 
     # First: URL converters must be in place before any route is added.
     converters.init_app(app)
+    # Next: request ids and logging, so that every later hook's log lines carry the id.
+    ops.init_app(app)
     db.init_app(app)
+    database.init_app(app)
+    # The search outbox: session hooks write an index job with every change to an opinion.
+    outbox.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -47,14 +54,18 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     sanitize.init_app(app)
+    queue.init_app(app)
+    # Imported for its session hooks: the public tallies follow every flush of opinions.
+    import portal.tallies  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import api, errors
+    from portal import api, errors, ops
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.comments import bp as comments_bp
     from portal.drafts import bp as drafts_bp
+    from portal.jobs import bp as jobs_bp
     from portal.liaison import bp as liaison_bp
     from portal.main import bp as main_bp
     from portal.review import bp as review_bp
@@ -66,6 +77,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(liaison_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(jobs_bp)
+    ops.register(app)
     api.init_app(app)
     errors.init_app(app)
 

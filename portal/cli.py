@@ -1,6 +1,9 @@
 """Operator commands: `flask portal ...` for data and accounts."""
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -123,3 +126,83 @@ def revoke_token_command(prefix):
     tokens.revoke_token(matches[0], matches[0].user)
     db.session.commit()
     click.echo(f"Token {matches[0].prefix}… revoked.")
+
+
+@portal_cli.command("worker")
+@click.option("--threads", type=int, default=None, help="Job threads (WORKER_THREADS).")
+def worker_command(threads):
+    """Run jobs and the search indexer until stopped (Ctrl-C or SIGTERM)."""
+    from portal.jobs.worker import run_worker
+
+    run_worker(current_app._get_current_object(), threads)
+
+
+@portal_cli.command("rebuild-tallies")
+def rebuild_tallies_command():
+    """Recompute the public figures per draft and article from the opinions (portal/tallies.py)."""
+    from portal.tallies import rebuild
+
+    report = rebuild()
+    db.session.commit()
+    for line in report.fixed:
+        click.echo(f"fixed: {line}")
+    click.echo(
+        f"Tallies rebuilt: {report.drafts} drafts, {report.articles} articles, "
+        f"{report.participants} participant rows; {len(report.fixed)} differences fixed."
+    )
+
+
+@portal_cli.command("backup")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the archive (default: BACKUP_DIR, else instance/backups).",
+)
+def backup_command(target):
+    """Archive the SQLite database (while the site runs) and the uploaded files."""
+    from portal.ops.backup import BackupError, create_backup
+
+    config = current_app.config
+    target = target or Path(config["BACKUP_DIR"] or Path(current_app.instance_path) / "backups")
+    try:
+        archive = create_backup(
+            db.engine,
+            Path(config["UPLOAD_DIR"]),
+            target,
+            timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"],
+        )
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written: {archive} ({archive.stat().st_size:,} bytes).")
+
+
+@portal_cli.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: the database and uploads are replaced.")
+def restore_command(archive, yes):
+    """Put back the database and the uploaded files from a `flask portal backup` archive."""
+    from portal.ops.backup import BackupError, restore_backup
+
+    if not yes:
+        raise click.UsageError(
+            "Restoring replaces the whole database and every uploaded file with the archive's. "
+            "Stop the site and the worker, then run again with --yes."
+        )
+    config = current_app.config
+    try:
+        report = restore_backup(
+            db.engine,
+            Path(config["UPLOAD_DIR"]),
+            archive,
+            timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"],
+        )
+    except BackupError as error:
+        raise click.ClickException(f"{error} Nothing was changed.") from error
+    opinions = report.tables.get("comments", 0)
+    click.echo(
+        f"Restored the backup of {report.created_at}: {opinions} opinions, "
+        f"{report.files} uploaded files, schema at {report.alembic_version}."
+    )
+    click.echo("Run `flask db upgrade` if this code is newer, then `flask search rebuild`.")

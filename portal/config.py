@@ -1,5 +1,6 @@
 """Configuration defaults; overridden by instance/config.py and PORTAL_* environment variables."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -14,6 +15,19 @@ class DefaultConfig:
     INDEX_DIR = ""
     UPLOAD_DIR = ""
     SECRET_KEY = ""
+    # The search engine: "whoosh" (an index under INDEX_DIR) or "postgres" (the database
+    # itself, portal/search/pg.py); empty chooses postgres on PostgreSQL, whoosh otherwise.
+    SEARCH_BACKEND = ""
+    # Files that jobs make (exports, reports) until they are downloaded: on shared storage when
+    # workers and app hosts are different machines, like UPLOAD_DIR.
+    JOB_DIR = ""
+    # The job queue (portal/jobs/queue.py): empty is a SQLite file in the instance folder (the
+    # embedded default, no other server); redis://host:6379/1 in production.
+    JOBS_URL = ""
+    # Run each job at once in the process that queues it (tests only).
+    JOBS_IMMEDIATE = False
+    # Threads of `flask portal worker` running jobs (beside its search indexer).
+    WORKER_THREADS = 2
 
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
@@ -36,8 +50,14 @@ class DefaultConfig:
     SPREADSHEET_MAX_SHARED_STRINGS = 30 * 1024 * 1024  # the .xlsx's text, inflated
     DRAFT_MAX_PARAGRAPHS = 50_000  # paragraphs of an uploaded .docx, blank ones included
 
-    # Shared between gunicorn workers in production: set to redis://... or memcached://...
+    # memory:// counts in one process: exact only while one process serves the site (make serve
+    # runs one gunicorn worker with several threads). Several processes or hosts must share the
+    # counters: redis://host:6379/0 in production (deploy/README.md), else each one allows the
+    # whole limit and "5 per minute" becomes 5 × processes (rate_limit_warnings()).
     RATELIMIT_STORAGE_URI = "memory://"
+    # While Redis cannot be reached each process counts in memory (limits per process for that
+    # time, logged) instead of answering every request with a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
     # Evaluate every limit of a request, so a refusal can say when all exhausted ones allow again.
@@ -90,12 +110,34 @@ class DefaultConfig:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
 
+    # Operations (portal/database.py, portal/ops/): see the README's "Operations".
+    # SQLite: how long a writer waits for the write lock before giving up with a 503 (ms).
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+    # NORMAL: in WAL mode commits survive a killed process; FULL: a power cut too (one fsync
+    # per commit).
+    SQLITE_SYNCHRONOUS = "NORMAL"
+    # /readyz fails when the oldest pending index job (outbox row) is older than this (s).
+    READY_MAX_INDEX_LAG = 300
+    # /metrics answers these networks, or anyone sending "Authorization: Bearer METRICS_TOKEN".
+    METRICS_ALLOWED_NETWORKS: ClassVar[tuple] = ("127.0.0.0/8", "::1/128")
+    METRICS_TOKEN = ""
+    # Logs: "json" (one JSON object a line, with the request id) or "text".
+    LOG_FORMAT = "json"
+    LOG_LEVEL = "INFO"
+    # `flask portal backup` writes its archives here when --to is not given (empty:
+    # instance/backups).
+    BACKUP_DIR = ""
+
 
 # Environment variables that may override a setting, with how to read their text.
 _ENV_SETTINGS = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "INDEX_DIR": ("INDEX_DIR", str),
+    "SEARCH_BACKEND": ("SEARCH_BACKEND", str),
     "UPLOAD_DIR": ("UPLOAD_DIR", str),
+    "JOB_DIR": ("JOB_DIR", str),
+    "JOBS_URL": ("JOBS_URL", str),
+    "WORKER_THREADS": ("WORKER_THREADS", int),
     "SECRET_KEY": ("SECRET_KEY", str),
     "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
@@ -117,7 +159,55 @@ _ENV_SETTINGS = {
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "PUBLIC_URL": ("PUBLIC_URL", str),
     "LIAISON_GRACE_DAYS": ("LIAISON_GRACE_DAYS", int),
+    "SQLITE_BUSY_TIMEOUT_MS": ("SQLITE_BUSY_TIMEOUT_MS", int),
+    "SQLITE_SYNCHRONOUS": ("SQLITE_SYNCHRONOUS", str),
+    "READY_MAX_INDEX_LAG": ("READY_MAX_INDEX_LAG", int),
+    "METRICS_ALLOWED_NETWORKS": (
+        "METRICS_ALLOWED_NETWORKS",
+        lambda v: tuple(n.strip() for n in v.split(",") if n.strip()),
+    ),
+    "METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "LOG_FORMAT": ("LOG_FORMAT", str),
+    "LOG_LEVEL": ("LOG_LEVEL", str),
+    "BACKUP_DIR": ("BACKUP_DIR", str),
 }
+
+
+def rate_limit_warnings(storage_uri: str, processes: int, addresses: list) -> list[str]:
+    """What would multiply the rate limits: counters kept in memory (``memory://``) while more
+    than one process serves, or while other machines can reach this server, which suggests a load
+    balancer in front of several hosts. Empty when the limits hold as configured.
+
+    ``addresses`` are the server's listening addresses as gunicorn parses them: (host, port)
+    tuples, or a path for a Unix socket.
+    """
+    if not storage_uri.startswith("memory://"):
+        return []
+    advice = "set PORTAL_RATELIMIT_STORAGE_URI=redis://... to share them (deploy/README.md)"
+    warnings = []
+    if processes > 1:
+        warnings.append(
+            f"Rate limits are multiplied by {processes}: {processes} worker processes each count "
+            f'in their own memory, so "5 per minute" lets {5 * processes} through; {advice}, '
+            "or run one process (PORTAL_WEB_WORKERS=1) with several threads."
+        )
+    public = [a for a in addresses if isinstance(a, tuple) and not _is_loopback(a[0])]
+    if public:
+        warnings.append(
+            f"Rate limits are counted in this host's memory while it listens on {public[0][0]}: "
+            f"if several hosts serve the site behind a load balancer, each allows the whole "
+            f"limit; {advice}."
+        )
+    return warnings
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it resolves to whatever the machine says
 
 
 def apply_environment(config: dict, environ: os._Environ | dict = os.environ) -> None:
@@ -137,6 +227,8 @@ def fill_instance_defaults(config: dict, instance_path: str) -> None:
         config["INDEX_DIR"] = str(instance / "index")
     if not config.get("UPLOAD_DIR"):
         config["UPLOAD_DIR"] = str(instance / "uploads")
+    if not config.get("JOB_DIR"):
+        config["JOB_DIR"] = str(instance / "jobs")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret_key(instance)
     # Resolved (and checked: a clear error at start-up, not in the feed) once.

@@ -1,7 +1,5 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
 
-import sqlite3
-
 from flask import g
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -12,8 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -52,10 +49,5 @@ def deducted(response) -> bool:
     return response.status_code != 429 and not g.get("rate_limits_spared", False)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    """SQLite enforces foreign keys (and ON DELETE rules) only when asked, per connection."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+# SQLite's per-connection settings (foreign keys, WAL, busy timeout, BEGIN IMMEDIATE for
+# writers) live in portal/database.py.

@@ -115,15 +115,31 @@ def _decided(decision: Decision, scope: Scope):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def counted():
+    """Which opinions count (a WHERE clause): those the drafting team can see."""
+    from portal.comments.services import staff_visible
+
+    return staff_visible()
+
+
+# Who the people are. Online (and API) opinions count distinct participant keys
+# (comments.services.participant_key); a liaison opinion counts the people who raised it
+# (合并意见, N 人提出). portal/tallies.py keeps the same two per draft and article.
+
+
+def participant():
+    """An online or API opinion's participant key, counted once per group; None for liaison."""
+    return case((Comment.submission_id.is_(None), Comment.participant_key))
+
+
+def raised_by():
+    """The people a liaison opinion was raised by; 0 for an online or API opinion."""
+    return case((Comment.submission_id.is_not(None), Comment.raised_by), else_=0)
+
+
 def _people():
-    # Online (and API) opinions count distinct participant keys (comments.services
-    # .participant_key); a liaison opinion counts the people who raised it (合并意见, N 人提出).
-    online = func.count(
-        func.distinct(case((Comment.submission_id.is_(None), Comment.participant_key)))
-    )
-    liaison = func.coalesce(
-        func.sum(case((Comment.submission_id.is_not(None), Comment.raised_by), else_=0)), 0
-    )
+    online = func.count(func.distinct(participant()))
+    liaison = func.coalesce(func.sum(raised_by()), 0)
     return online + liaison
 
 
@@ -145,8 +161,6 @@ def compute(
     People are counted within each group, so they do not add up across groups (one person
     may comment on several articles).
     """
-    from portal.comments.services import staff_visible
-
     names = (by,) if isinstance(by, str) else tuple(by)
     unknown = [name for name in names if name not in GROUPS]
     if unknown:
@@ -157,7 +171,7 @@ def compute(
         func.count(Comment.id),
         _people(),
         *(_decided(decision, scope) for decision in Decision),
-    ).where(staff_visible())
+    ).where(counted())
     if "point" in names or point_id is not None:
         query = query.join(Submission, Comment.submission_id == Submission.id)
     if draft_id is not None:

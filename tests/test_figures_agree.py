@@ -35,6 +35,7 @@ from portal.models import (
 )
 from tests.conftest import PASSWORD
 from tests.drafts.test_views import make_draft
+from tests.jobs.helpers import job_download
 
 A, P, N, M = Decision.adopted, Decision.partly_adopted, Decision.not_adopted, Decision.merged
 
@@ -335,7 +336,7 @@ def _check_report(data: bytes, expected: dict, points: list[list[str]]) -> str:
 
 def test_report_for_the_team_counts_every_decision(app, known):
     client = _client(app, known.drafter)
-    response = client.get("/review/drafts/test-draft/report.docx")
+    response = job_download(client, "/review/drafts/test-draft/report.docx")
     assert response.status_code == 200
     text = _check_report(
         response.data,
@@ -374,7 +375,7 @@ def test_export_rows_add_up_to_the_figures(app, known):
     from portal.search.backend import get_backend
 
     get_backend().rebuild()
-    response = _client(app, known.drafter).get("/review/drafts/test-draft/export.csv")
+    response = job_download(_client(app, known.drafter), "/review/drafts/test-draft/export.csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
     header, body = rows[0], rows[1:]

@@ -145,9 +145,6 @@ def create_comment(data: dict, slug: str, idempotency_key: str | None = None):
         if existing is None:
             raise
         result = comments.SubmitResult(existing, created=False)
-    from portal.search import get_backend
-
-    get_backend().sync_after_commit()
     body = receipt_dict(result.comment)
     headers = {"Location": url_for("api_comments.get_receipt", code=result.comment.tracking_code)}
     return body, 201 if result.created else 200, headers

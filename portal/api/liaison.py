@@ -193,9 +193,6 @@ def create_submission(data: dict, idempotency_key: str | None = None):
         if earlier is None:
             raise
         return submission_dict(earlier), 200
-    from portal.search import get_backend
-
-    get_backend().sync_after_commit()
     location = url_for("api_liaison.get_submission", submission_id=submission.id)
     return {**submission_dict(submission), "repeats": repeats}, 201, {"Location": location}
 

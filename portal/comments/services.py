@@ -34,13 +34,12 @@ from portal.models import (
     Decision,
     Draft,
     Identity,
-    IndexAction,
-    IndexJob,
     Stance,
     User,
     utcnow,
 )
 from portal.numerals import parse_int
+from portal.ops.metrics import count_opinions_on_commit
 from portal.sanitize import clean_text
 
 MAX_BODY = 5000
@@ -266,7 +265,7 @@ def submit_comment(
     )
     db.session.add(comment)
     db.session.flush()
-    enqueue_index(comment)
+    count_opinions_on_commit(db.session, comment.channel.value)
     return SubmitResult(comment, created=True)
 
 
@@ -291,11 +290,6 @@ def _repeat_of(
     )
     text = _same_text(body)
     return next((c for c in recent if _same_text(c.body) == text), None)
-
-
-def enqueue_index(comment: Comment, action: IndexAction = IndexAction.upsert) -> None:
-    """Outbox: the index follows this change once the transaction commits."""
-    db.session.add(IndexJob(comment_id=comment.id, action=action))
 
 
 def find_by_code(typed: str | None) -> Comment | None:
@@ -344,7 +338,6 @@ def record_decision(
         comment.decided_by_id = actor.id
     comment.response_published_at = (comment.response_published_at or now) if publish else None
     db.session.flush()
-    enqueue_index(comment)
     record(
         actor,
         "comment.decided",

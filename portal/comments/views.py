@@ -55,13 +55,6 @@ def _form_key(posted: str | None) -> str | None:
     return comments.scoped_idempotency_key(posted, "form", browser_id(), f"user:{account}")
 
 
-def _sync_index() -> None:
-    """The opinion is committed; the index follows without ever making the citizen wait."""
-    from portal.search import get_backend
-
-    get_backend().sync_after_commit()
-
-
 def _remember_receipt(code: str) -> None:
     """Keep this browser's recent receipts, so an anonymous commenter can find them again."""
     codes = [c for c in session.get("receipts", []) if c != code]
@@ -142,7 +135,6 @@ def new(slug: str):
                     raise
                 result = comments.SubmitResult(existing, created=False)
             if error is None:
-                _sync_index()
                 _remember_receipt(result.comment.tracking_code)
                 return redirect(
                     url_for(

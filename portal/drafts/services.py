@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal import tallies
 from portal.audit import record
 from portal.drafts.parser import ParsedDraft
 from portal.extensions import db
@@ -87,8 +88,10 @@ def get_draft(slug: str) -> Draft | None:
     return db.session.scalar(select(Draft).where(Draft.slug == slug))
 
 
-# Reading pages show opinions and participants only; both come from portal/figures.py, where
-# what counts is defined once. The scope only matters for decisions, which these omit.
+# Reading pages show opinions and participants only, as portal/figures.py defines them (the
+# scope only matters for decisions, which these omit). Per draft and article they are read from
+# the tallies kept as opinions arrive (portal/tallies.py), so a page costs the same at 100 and
+# at 100,000 opinions.
 
 
 def _participation(found: dict) -> dict:
@@ -96,12 +99,11 @@ def _participation(found: dict) -> dict:
 
 
 def participation_by_draft(draft_ids: list[int]) -> dict[int, Participation]:
-    return _participation(compute(Scope.public, by="draft", draft_ids=draft_ids))
+    return _participation(tallies.by_draft(draft_ids))
 
 
 def participation_by_article(draft_id: int) -> dict[int, Participation]:
-    found = compute(Scope.public, by="article", draft_id=draft_id)
-    return _participation({key: f for key, f in found.items() if key is not None})
+    return _participation(tallies.by_article(draft_id))
 
 
 def participation_by_channel(draft_id: int) -> dict[Channel, Participation]:

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from portal import uploads
 from portal.audit import record
 from portal.comments import tracking
-from portal.comments.services import enqueue_index
 from portal.extensions import db
 from portal.figures import Figures, Scope, compute, total
 from portal.models import (
@@ -45,6 +44,7 @@ from portal.models import (
     utcnow,
 )
 from portal.numerals import find_article_refs
+from portal.ops.metrics import count_opinions_on_commit
 from portal.sanitize import clean_line, clean_text
 
 DUE_SOON_DAYS = 7
@@ -558,12 +558,12 @@ def submit(submission: Submission, actor: User, *, repeats: str = REPEATS_WARN) 
     submission.receipt_code = tracking.new_code()
     for comment in submission.comments:
         comment.created_at = submission.submitted_at
-        enqueue_index(comment)
     if submission.assignment_id:
         assignment = db.session.get(Assignment, submission.assignment_id)
         if assignment is not None and assignment.completed_at is None:
             assignment.completed_at = submission.submitted_at
     db.session.flush()
+    count_opinions_on_commit(db.session, Channel.liaison.value, len(submission.comments))
     record(
         actor,
         "submission.submitted",

@@ -375,7 +375,6 @@ def submission_submit(submission_id: int):
             flash(error_message(error), "danger")
         else:
             db.session.commit()
-            _sync_index()
             flash(_("已报送，回执编号 %(code)s。", code=item.receipt_code), "success")
     return redirect(url_for("liaison.submission", submission_id=item.id))
 
@@ -397,12 +396,6 @@ def repeats_leave_out(submission_id: int):
             "success",
         )
     return redirect(_opinions_url(item))
-
-
-def _sync_index() -> None:
-    from portal.search import get_backend
-
-    get_backend().sync_after_commit()
 
 
 @bp.route("/feedback")

@@ -10,20 +10,26 @@ from portal.models.enums import (
     DraftStatus,
     Identity,
     IndexAction,
+    JobState,
     Method,
     PointLevel,
     Role,
     Stance,
     SubmissionStatus,
 )
+from portal.models.jobs import Job
 from portal.models.liaison import Assignment, Attachment, LiaisonPoint, Submission
 from portal.models.review import Category, DuplicateCluster, ResponseTemplate, comment_categories
+from portal.models.search import CommentSearch
+from portal.models.tallies import ArticleParticipant, ArticleTally, DraftParticipant, DraftTally
 from portal.models.types import utcnow
 from portal.models.users import ApiToken, User
 
 __all__ = [
     "ApiToken",
     "Article",
+    "ArticleParticipant",
+    "ArticleTally",
     "Assignment",
     "Attachment",
     "AuditEntry",
@@ -31,14 +37,19 @@ __all__ = [
     "Channel",
     "Chapter",
     "Comment",
+    "CommentSearch",
     "CommentStatus",
     "Decision",
     "Draft",
+    "DraftParticipant",
     "DraftStatus",
+    "DraftTally",
     "DuplicateCluster",
     "Identity",
     "IndexAction",
     "IndexJob",
+    "Job",
+    "JobState",
     "LiaisonPoint",
     "Method",
     "PointLevel",

@@ -93,3 +93,12 @@ def enum_type(enum_cls: type[StrEnum]) -> SAEnum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+class JobState(StrEnum):
+    """Where a job stands: queued until a worker claims it, then running, then done or failed."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-from portal.review import views  # noqa: E402, F401  (registers the routes)
+from portal.review import jobs, views  # noqa: E402, F401  (registers the job kinds and routes)

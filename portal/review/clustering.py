@@ -35,7 +35,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from sqlalchemy import func, select
 
-from portal.comments.services import CommentRejected, enqueue_index, record_decision, staff_visible
+from portal.comments.services import CommentRejected, record_decision, staff_visible
 from portal.extensions import db
 from portal.models import Comment, CommentStatus, Decision, DuplicateCluster, User
 from portal.numerals import find_article_refs, normalize_article_refs, normalize_width
@@ -307,7 +307,6 @@ def recluster_draft(draft_id: int) -> ClusterReport:
         for comment in db.session.scalars(select(Comment).where(Comment.id.in_(chunk))):
             # Through the relationship, so both sides stay right in this session.
             comment.cluster = target.get(comment.id)
-            enqueue_index(comment)
     db.session.flush()
 
     gone = [cluster_id for cluster_id in old if cluster_id not in kept.values()]

@@ -24,6 +24,8 @@ FILTERS = (
     "to",
 )
 SORTS = ("relevance", "newest", "oldest", "article")
+# Every parameter that shapes a search (what an export job keeps of the URL).
+URL_KEYS = frozenset(("q", "draft", "sort", *FILTERS))
 
 
 def _int(value: str | None) -> int | None:

@@ -1,7 +1,8 @@
 """The drafting team's rules: categories, bulk actions, clause-by-clause review, statistics.
 
 Every function works on opinions the drafting team may see (comments.services.staff_visible)
-and writes an audit entry and an index job for each opinion it changes; the caller commits.
+and writes an audit entry for each opinion it changes (the search outbox follows by itself,
+portal/search/outbox.py); the caller commits.
 """
 
 from __future__ import annotations
@@ -135,16 +136,9 @@ def merge_categories(source: Category, target: Category, actor: User) -> int:
     )
     record(actor, "category.merged", target, {"from": source.name, "opinions": len(moved)})
     db.session.delete(source)
+    # The outbox follows these statements (portal/search/outbox.py): one job per moved opinion.
     db.session.flush()
-    _reindex(moved)
     return len(moved)
-
-
-def _reindex(comment_ids) -> None:
-    from portal.models import IndexAction, IndexJob
-
-    for cid in set(comment_ids):
-        db.session.add(IndexJob(comment_id=cid, action=IndexAction.upsert))
 
 
 # --- response templates ------------------------------------------------------------------------
@@ -201,7 +195,6 @@ def add_category(items: list[Comment], category: Category, actor: User) -> BulkR
             continue
         comment.categories.append(category)
         result.changed += 1
-        comments.enqueue_index(comment)
     db.session.flush()
     record(
         actor,
@@ -220,7 +213,6 @@ def remove_category(items: list[Comment], category: Category, actor: User) -> Bu
             continue
         comment.categories.remove(category)
         result.changed += 1
-        comments.enqueue_index(comment)
     db.session.flush()
     record(
         actor,
@@ -249,7 +241,6 @@ def set_article(items: list[Comment], draft: Draft, number: int | None, actor: U
         comment.chapter = article.chapter if article else None
         comment.article_number = number
         result.changed += 1
-        comments.enqueue_index(comment)
         record(actor, "comment.article_set", comment, {"before": before, "after": number})
     db.session.flush()
     return result

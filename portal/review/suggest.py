@@ -8,6 +8,8 @@ labelled opinions before anything is shown (Model.metrics), then refitted on all
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 import threading
 import time
@@ -15,12 +17,14 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.audit import record
-from portal.comments.services import enqueue_index, staff_visible
+from portal.comments.services import staff_visible
 from portal.extensions import db
 from portal.liaison.services import detect_article
 from portal.models import Article, Category, Comment, Draft, User, comment_categories
@@ -305,31 +309,76 @@ def train(draft_id: int) -> Model | None:
     return learn(_labelled(draft_id))
 
 
-_cache: OrderedDict[tuple, Model | None] = OrderedDict()
+# Trained models live in files (JOB_DIR/models, shared by every process and host like the
+# jobs' other files); each process keeps the ones it read. The file names the labels it learned
+# from, so a page sees at once whether the team has categorised more since.
+_cache: OrderedDict[tuple, tuple[float, tuple, Model | None]] = OrderedDict()
 _cache_lock = threading.Lock()
 CACHE_SIZE = 16
 
 
-def model_for(draft_id: int) -> Model | None:
-    """train(draft_id), kept while the draft's labelled opinions stay the same (same number of
-    category links, same latest link): a page of suggestions does not retrain each time."""
+def labels_key(draft_id: int) -> tuple[int, str]:
+    """What a model learned from: the number of category links and the latest one."""
     links, latest = db.session.execute(
         select(func.count(), func.max(comment_categories.c.created_at))
         .select_from(comment_categories)
         .join(Comment, comment_categories.c.comment_id == Comment.id)
         .where(Comment.draft_id == draft_id, staff_visible())
     ).one()
-    key = (str(db.engine.url), draft_id, links, latest)
+    return (links, latest.isoformat() if latest else "")
+
+
+def model_path(draft_id: int) -> Path:
+    return Path(current_app.config["JOB_DIR"]) / "models" / f"draft-{draft_id}.pickle"
+
+
+def model_for(draft_id: int) -> Model | None:
+    """The draft's latest trained model, never trained in the caller's request: when the
+    labels changed since it was trained, a training job is queued (at most one at a time) and
+    the previous model serves until the new one is ready."""
+    key = labels_key(draft_id)
+    if not key[0]:
+        return None
+    stored = _read(draft_id)
+    if stored is None or stored[0] != key:
+        from portal.jobs import services as jobs
+
+        jobs.start_detached("review.train", draft_id=draft_id, key=list(key))
+        stored = _read(draft_id)  # a job run at once (tests) has written it
+    return stored[1] if stored is not None else None
+
+
+def store_model(draft_id: int, key: tuple, model: Model | None) -> None:
+    """Write a trained model for every process to read (atomically: replace, never rewrite)."""
+    path = model_path(draft_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps((tuple(key), model), protocol=pickle.HIGHEST_PROTOCOL))
+    partial.replace(path)
+
+
+def _read(draft_id: int) -> tuple[tuple, Model | None] | None:
+    path = model_path(draft_id)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    cache_key = (str(path), draft_id)
     with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    model = train(draft_id) if links else None
+        cached = _cache.get(cache_key)
+        if cached is not None and cached[0] == mtime:
+            _cache.move_to_end(cache_key)
+            return cached[1], cached[2]
+    try:
+        # Our own file, written by store_model() in the worker: never user input.
+        key, model = pickle.loads(path.read_bytes())  # noqa: S301
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+        return None  # half-replaced or from an older version: a new training replaces it
     with _cache_lock:
-        _cache[key] = model
+        _cache[cache_key] = (mtime, tuple(key), model)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
-    return model
+    return tuple(key), model
 
 
 # --- a page of suggestions ----------------------------------------------------------------
@@ -393,7 +442,6 @@ def accept_category(comment: Comment, category: Category, actor: User) -> bool:
         return False
     comment.categories.append(category)
     db.session.flush()
-    enqueue_index(comment)
     record(
         actor,
         "comment.category_added",
@@ -418,7 +466,6 @@ def accept_article(comment: Comment, number: int, actor: User) -> bool:
     comment.chapter = article.chapter
     comment.article_number = number
     db.session.flush()
-    enqueue_index(comment)
     record(
         actor,
         "comment.article_set",

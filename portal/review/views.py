@@ -1,14 +1,17 @@
 """The drafting team's workbench: search, bulk actions, categories, clause review, statistics."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from portal.auth.decorators import staff_required
 from portal.comments import services as comments
 from portal.drafts import services as drafts
 from portal.extensions import db, talisman
+from portal.jobs import services as jobs
 from portal.models import (
     Category,
     Comment,
@@ -65,10 +68,6 @@ def _draft(slug: str) -> Draft:
     return drafts.get_draft(slug) or abort(404)
 
 
-def _sync_index() -> None:
-    get_backend().sync_after_commit()
-
-
 @bp.route("/")
 @staff_required
 def index():
@@ -123,7 +122,6 @@ def comment(comment_id: int):
             form.response.errors.append(_("公开答复前，请选择处理结果并填写答复。"))
         else:
             db.session.commit()
-            _sync_index()
             flash(_("处理结果已保存。"), "success")
             return redirect(url_for("review.comment", comment_id=item.id))
     from portal.models import AuditEntry
@@ -250,7 +248,6 @@ def bulk(slug: str):
         flash(_("公开答复前，请选择处理结果并填写答复。"), "danger")
         return redirect(back)
     db.session.commit()
-    _sync_index()
     flash(
         _(
             "已处理 %(changed)d 条意见（%(skipped)d 条无需改动）。",
@@ -337,7 +334,6 @@ def categories(slug: str):
                 abort(400)
             moved = review.merge_categories(source, target, current_user)
             db.session.commit()
-            _sync_index()
             flash(_("已合并，%(n)d 条意见移入“%(name)s”。", n=moved, name=target.name), "success")
             return redirect(url_for("review.categories", slug=draft.slug))
         if template_form.submit.data and template_form.validate_on_submit():
@@ -467,52 +463,77 @@ def chart(slug: str, name: str):
 # --- exports and the adoption report ------------------------------------------------------------
 
 
-@bp.route("/drafts/<slug>/export.<fmt>")
+@bp.route("/drafts/<slug>/export.<fmt>", methods=["GET", "POST"])
 @staff_required
 def export(slug: str, fmt: str):
-    from portal.review import exports
-
+    """GET asks (a bookmarked or shared link starts nothing); POST starts the export job."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
     draft = _draft(slug)
-    ids = _all_matching_ids(draft, request.args)
-    items = exports.iter_for_export(ids)  # streamed in chunks: bounded memory
-    # Drafters and admins may see contact details; nobody else reaches this view.
-    include_contact = current_user.is_staff
-    if fmt == "xlsx":
-        data = exports.export_xlsx(items, include_contact=include_contact)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        data = exports.export_csv(items, include_contact=include_contact)
-        mimetype = "text/csv; charset=utf-8"
-    from portal.audit import record
+    form = ConfirmForm()
+    # The search the person saw: from the form's hidden fields on POST, the URL on GET.
+    source = request.form if request.method == "POST" else request.args
+    args = [(k, v) for k, v in source.items(multi=True) if k in search_params.URL_KEYS]
+    if form.validate_on_submit():
+        from portal.audit import record
 
-    record(current_user, "export", draft, {"format": fmt, "opinions": len(ids)})
-    db.session.commit()
-    return _download(data, mimetype, f"{draft.slug}-opinions.{fmt}")
+        job = jobs.start(
+            "review.export",
+            current_user,
+            draft_id=draft.id,
+            slug=draft.slug,
+            draft_title=draft.title,
+            fmt=fmt,
+            args=args,
+            limit=MAX_BULK,
+            locale=str(get_locale()),
+        )
+        record(current_user, "export", draft, {"format": fmt, "job": job.id})
+        db.session.commit()
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template(
+        "jobs/confirm.html",
+        draft=draft,
+        title=_("导出意见"),
+        text=_(
+            "导出当前筛选条件下的全部意见（%(fmt)s 格式）。导出在后台进行，完成后可下载。",
+            fmt=fmt.upper(),
+        ),
+        action=url_for("review.export", slug=draft.slug, fmt=fmt),
+        hidden=args,
+        form=form,
+        button=_("开始导出"),
+        back=url_for("review.search", slug=draft.slug, **MultiDict(args).to_dict(flat=False)),
+    )
 
 
-@bp.route("/drafts/<slug>/report.docx")
+@bp.route("/drafts/<slug>/report.docx", methods=["GET", "POST"])
 @staff_required
 def report(slug: str):
-    from portal.review import report as adoption
-
     draft = _draft(slug)
-    data = adoption.build_adoption_report(draft)
-    mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    return _download(data, mimetype, adoption.report_filename(draft))
-
-
-def _download(data: bytes, mimetype: str, filename: str):
-    import io
-
-    from flask import send_file
-
-    response = send_file(
-        io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        job = jobs.start(
+            "review.report",
+            current_user,
+            draft_id=draft.id,
+            slug=draft.slug,
+            draft_title=draft.title,
+            locale=str(get_locale()),
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template(
+        "jobs/confirm.html",
+        draft=draft,
+        title=_("意见采纳情况说明"),
+        text=_("生成本草案的意见采纳情况说明（Word 文档）。生成在后台进行，完成后可下载。"),
+        action=url_for("review.report", slug=draft.slug),
+        hidden=[],
+        form=form,
+        button=_("开始生成"),
+        back=url_for("review.stats", slug=draft.slug),
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- near-duplicates and suggestions ------------------------------------------------------------
@@ -539,21 +560,17 @@ def clusters(slug: str):
 @bp.route("/drafts/<slug>/recluster", methods=["POST"])
 @staff_required
 def recluster(slug: str):
-    from portal.review import clustering
-
     draft = _draft(slug)
     if ConfirmForm().validate_on_submit():
-        report = clustering.recluster_draft(draft.id)
-        db.session.commit()
-        _sync_index()
-        flash(
-            _(
-                "已重新识别雷同意见：%(clusters)d 组，共 %(clustered)d 条。",
-                clusters=report.clusters,
-                clustered=report.clustered,
-            ),
-            "success",
+        job = jobs.start(
+            "review.recluster",
+            current_user,
+            draft_id=draft.id,
+            slug=draft.slug,
+            draft_title=draft.title,
         )
+        db.session.commit()
+        return redirect(url_for("jobs.show", job_id=job.id))
     return redirect(url_for("review.clusters", slug=draft.slug))
 
 
@@ -580,7 +597,6 @@ def cluster_decide(cluster_id: int):
             flash(_("公开答复前，请选择处理结果并填写答复。"), "danger")
         else:
             db.session.commit()
-            _sync_index()
             flash(_("已对这一组的 %(n)d 条意见作出处理。", n=changed), "success")
     return redirect(url_for("review.clusters", slug=draft.slug))
 
@@ -610,7 +626,6 @@ def accept(comment_id: int):
         flash(review_error(error), "danger")
         return redirect(back)
     db.session.commit()
-    _sync_index()
     flash(_("已采用建议。"), "success")
     return redirect(back)
 

@@ -7,11 +7,14 @@ SEARCH_BACKEND, without touching them. Whoosh is the engine today.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Set
 from typing import TYPE_CHECKING, Protocol
 
 from flask import current_app
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from portal.search.index import SyncReport
     from portal.search.query import SearchParams, SearchResult
 
@@ -22,13 +25,18 @@ class SearchUnavailable(RuntimeError):
 
 
 class SearchBackend(Protocol):
-    """What an engine provides. Documents are derived from the database through the outbox."""
+    """What an engine provides. Documents are derived from the database through the outbox:
+    portal/search/outbox.py writes an IndexJob row for every change to an opinion's document,
+    in the transaction of the change; only the indexer (portal/search/indexer.py) and the CLI
+    call apply_pending(), never a request."""
 
     def apply_pending(self, limit: int | None = None, *, wait: bool = False) -> SyncReport:
         """Write (add or update) and delete documents for the pending outbox jobs."""
 
-    def sync_after_commit(self) -> SyncReport | None:
-        """apply_pending for a web request: never waits for a lock, never raises."""
+    def apply_in_transaction(self, session: Session, comment_ids: Set[int]) -> None:
+        """Called just before `session` commits a transaction that wrote outbox jobs for
+        comment_ids: an engine that lives in the database may update their documents (and
+        delete those jobs) in the same transaction. Must not commit."""
 
     def rebuild(self) -> int:
         """Rebuild every document from the database; returns how many were written."""
@@ -54,10 +62,9 @@ class WhooshBackend:
 
         return apply_pending(limit, wait=wait)
 
-    def sync_after_commit(self):
-        from portal.search.index import try_sync_after_commit
-
-        return try_sync_after_commit()
+    def apply_in_transaction(self, session, comment_ids):
+        # A file index cannot join a database transaction: the jobs wait for the indexer.
+        return None
 
     def rebuild(self):
         from portal.search.index import rebuild
@@ -83,12 +90,31 @@ class WhooshBackend:
         return len(self.matching_ids(params))
 
 
-BACKENDS: dict[str, type] = {"whoosh": WhooshBackend}
+def _postgres_backend():
+    from portal.search.pg import PostgresBackend  # imports this module
+
+    return PostgresBackend()
+
+
+BACKENDS: dict[str, Callable[[], SearchBackend]] = {
+    "whoosh": WhooshBackend,
+    "postgres": _postgres_backend,
+}
+
+
+def backend_name(config) -> str:
+    """SEARCH_BACKEND, or when empty the database's own engine: postgres on PostgreSQL,
+    whoosh (the embedded default) otherwise."""
+    name = config.get("SEARCH_BACKEND") or ""
+    if name:
+        return name
+    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    return "postgres" if uri.startswith(("postgresql", "postgres:")) else "whoosh"
 
 
 def get_backend() -> SearchBackend:
-    """The configured engine (SEARCH_BACKEND, "whoosh" by default)."""
-    name = current_app.config.get("SEARCH_BACKEND", "whoosh")
+    """The configured engine (SEARCH_BACKEND; empty: see backend_name)."""
+    name = backend_name(current_app.config)
     try:
         return BACKENDS[name]()
     except KeyError:

@@ -1,9 +1,11 @@
 """The Whoosh index of opinions: schema, one document per comment, and the outbox sync.
 
-The database is the source of truth. A service that changes a comment writes an IndexJob row in
-the same transaction; after the commit, apply_pending() writes the documents, commits the
-Whoosh writer and only then deletes the jobs. A crash or a held lock leaves the jobs in place
-and the next sync repairs the index; rebuild() recreates it from the database at any time.
+The database is the source of truth. Every change to what document_for() reads writes an
+IndexJob row in the same transaction (portal/search/outbox.py, session events); after the
+commit the single indexer (portal/search/indexer.py) calls apply_pending(), which writes the
+documents, commits the Whoosh writer and only then deletes the jobs. A crash or a held lock
+leaves the jobs in place and the next run repairs the index; rebuild() recreates it from the
+database at any time. Requests only read: they never create the index nor take its writer.
 """
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ from portal.search.matching import CachedLengthBM25F
 from portal.search.writer import FastSegmentWriter, NgramPositions, build_segments
 
 __all__ = [
+    "DOCUMENT_READS",
     "SCHEMA_VERSION",
+    "IndexMissing",
     "IndexOutdated",
     "SyncReport",
     "apply_pending",
     "close_all",
     "document_for",
+    "index_exists",
     "indexable_clause",
     "is_indexable",
     "iter_documents",
@@ -53,7 +58,6 @@ __all__ = [
     "open_index",
     "rebuild",
     "status",
-    "try_sync_after_commit",
     "using_searcher",
 ]
 
@@ -63,23 +67,21 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "2"
 _MARKER = "portal-schema-version"
 
-# Jobs applied per Whoosh commit. A request applies at most SYNC_LIMIT (about half a second of
-# indexing); a larger backlog (a big liaison batch) drains over the next requests or by
-# `flask search sync`.
+# Jobs applied per Whoosh commit.
 BATCH_SIZE = 500
 # Which segments an incremental write merges: (segments under this many documents, merged once
 # there are this many of them). Whoosh's default policy merged the 26 smallest segments,
-# 225,000 opinions, on the first commit after a rebuild of 1,000,000 (20 GB, many minutes,
-# inside a request). Merging even a few tiny segments costs a request 1.5-2 s at 100,000
-# (Whoosh copies postings one by one), so a request merges only once 40 segments under 100
-# opinions have piled up (no cron); `flask search sync` (cron) merges the small ones; larger
-# segments are left to `flask search rebuild`.
+# 225,000 opinions, on the first commit after a rebuild of 1,000,000 (20 GB, many minutes).
+# Merging even a few tiny segments costs 1.5-2 s at 100,000 (Whoosh copies postings one by
+# one): a write that must not wait (wait=False) merges only once 40 segments under 100
+# opinions have piled up; the indexer and `flask search sync` (wait=True) merge the small
+# ones; larger segments are left to `flask search rebuild`.
 REQUEST_MERGE = (100, 40)
 SYNC_MERGE = (5000, 10)
-SYNC_LIMIT = 100
-# How long the CLI waits for another writer (a rebuild can take minutes at 100k opinions).
+# How long the indexer and the CLI wait for another writer (a rebuild can take minutes at
+# 100k opinions).
 LOCK_TIMEOUT = 600.0
-# Creating a missing index may happen in a request: wait briefly for another process doing so.
+# Creating a missing index: wait briefly for another process doing so.
 CREATE_TIMEOUT = 10.0
 # Options of every index writer: the pool's flush threshold (an estimate of the postings held
 # in memory before a sorted run is written to disk), not memory allocated up front.
@@ -157,8 +159,39 @@ def _naive_utc(value: datetime | None) -> datetime:
     return value
 
 
+# What document_for() reads, as table -> columns: a change to any of them rewrites the document,
+# and portal/search/outbox.py writes an outbox job for it. Keep in step with document_for().
+DOCUMENT_READS: dict[str, frozenset[str]] = {
+    "comments": frozenset(
+        {
+            "id",
+            "body",
+            "quote",
+            "draft_id",
+            "article_number",
+            "chapter_id",
+            "stance",
+            "identity",
+            "channel",
+            "decision",
+            "status",
+            "created_at",
+            "raised_by",
+            "district",
+            "submission_id",  # also decides visibility (is_indexable)
+        }
+    ),
+    "comment_categories": frozenset({"comment_id", "category_id"}),
+    "submissions": frozenset({"status", "liaison_point_id"}),  # status decides visibility
+    "liaison_points": frozenset({"code", "district"}),
+    "chapters": frozenset({"number"}),
+}
+
+
 def document_for(comment: Comment) -> dict:
-    """The search document of one comment: the only place that maps a row to the index."""
+    """The search document of one comment: the only place that maps a row to the index.
+
+    Reads exactly DOCUMENT_READS (and is_indexable() decides whether it is in the index)."""
     submission = comment.submission
     point = submission.liaison_point if submission is not None else None
     doc = {
@@ -255,11 +288,24 @@ def _forget(path: str) -> None:
     _searchers.pop(path, None)
 
 
-def open_index(app_or_path: Flask | str | os.PathLike | None = None) -> FileIndex:
-    """The index at INDEX_DIR (or the given path), created on demand, opened once per process.
+class IndexMissing(SearchUnavailable):
+    """There is no index on disk yet (or it was deleted): the indexer creates and fills it; a
+    request never does (that would take the writer lock on the request path)."""
+
+
+def index_exists(app_or_path: Flask | str | os.PathLike | None = None) -> bool:
+    """Whether an index exists at INDEX_DIR (or the given path)."""
+    return _has_index(_index_path(app_or_path))
+
+
+def open_index(
+    app_or_path: Flask | str | os.PathLike | None = None, *, create: bool = True
+) -> FileIndex:
+    """The index at INDEX_DIR (or the given path), opened once per process.
 
     Opening costs 74-515 ms, so the Index object is cached per path; a directory deleted
-    behind our back is noticed and recreated empty (rebuild() fills it again).
+    behind our back is noticed. A missing index is created empty (rebuild() fills it) only
+    with create=True, which writers use; readers pass create=False and get IndexMissing.
     """
     path = _index_path(app_or_path)
     with _registry_lock:
@@ -272,8 +318,10 @@ def open_index(app_or_path: Flask | str | os.PathLike | None = None) -> FileInde
                 log.warning("search index at %s has an old schema: run flask search rebuild", path)
             # Our schema, not the pickled one: the index never depends on unpickling code.
             ix = whoosh_index.open_dir(path, schema=SCHEMA)
-        else:
+        elif create:
             ix = _create(path)
+        else:
+            raise IndexMissing(f"no search index at {path} yet: the indexer creates it")
         _indexes[path] = ix
         return ix
 
@@ -291,7 +339,7 @@ def using_searcher(app_or_path: Flask | str | os.PathLike | None = None) -> Iter
     thread-safe, and a search takes tens of milliseconds.
     """
     path = _index_path(app_or_path)
-    ix = open_index(path)
+    ix = open_index(path, create=False)
     if not _schema_current(path):
         raise IndexOutdated(f"search index at {path} has an old schema: run flask search rebuild")
     with _registry_lock:
@@ -431,26 +479,14 @@ def apply_pending(limit: int | None = None, *, wait: bool = False) -> SyncReport
             except BaseException:
                 _abandon(writer)
                 raise
-            # Only now: if this fails, the jobs stay and are applied again (idempotent).
+            # Only now: if this fails, the jobs stay and are applied again (idempotent). The
+            # reading transaction ends first: on SQLite (WAL) a write after a read whose
+            # snapshot another writer has since moved past fails at once with "locked".
+            session.commit()
             session.execute(delete(IndexJob).where(IndexJob.id.in_([job.id for job in jobs])))
             session.commit()
             session.expunge_all()
             report.jobs += len(jobs)
-    return report
-
-
-def try_sync_after_commit(limit: int = SYNC_LIMIT) -> SyncReport | None:
-    """Call after a request committed a change to comments: apply pending jobs now if the
-    index is free, never wait for its lock and never raise into the request."""
-    if not current_app.config.get("SEARCH_SYNC_ON_COMMIT", True):
-        return None
-    try:
-        report = apply_pending(limit, wait=False)
-    except Exception:
-        log.exception("search index sync failed; the jobs stay for the next sync")
-        return None
-    if report.locked:
-        log.info("search index busy; %d jobs applied, the rest waits", report.jobs)
     return report
 
 
@@ -503,6 +539,7 @@ def rebuild(batch_size: int = 1000) -> int:
             **WRITER_OPTIONS,
         )
         if last_job is not None:
+            session.commit()  # end the long read first (see apply_pending)
             session.execute(delete(IndexJob).where(IndexJob.id <= last_job))
             session.commit()
     return count
@@ -511,11 +548,14 @@ def rebuild(batch_size: int = 1000) -> int:
 def status() -> dict:
     """Documents in the index, comments that should be in it, jobs waiting, and in_sync."""
     path = _index_path()
-    ix = open_index(path)
-    documents = ix.doc_count()
-    expected = db.session.scalar(select(func.count(Comment.id)).where(indexable_clause()))
-    pending = db.session.scalar(select(func.count(IndexJob.id)))
-    schema_current = _schema_current(path)
+    # Never creates the index (status() may be asked from a request): a missing one holds 0.
+    documents = open_index(path, create=False).doc_count() if _has_index(path) else 0
+    # Its own short transaction: what is committed now, not the caller's earlier snapshot.
+    with Session(db.engine) as session:
+        expected = session.scalar(select(func.count(Comment.id)).where(indexable_clause()))
+        pending = session.scalar(select(func.count(IndexJob.id)))
+    # A missing index has no old schema: it holds nothing, which rebuild() repairs.
+    schema_current = _schema_current(path) or not _has_index(path)
     return {
         "documents": documents,
         "expected": expected,

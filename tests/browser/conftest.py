@@ -90,13 +90,22 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app, demo) -> Iterator[LiveServer]:
-    """The app served on a free loopback port, with the demo data loaded and indexed."""
+    """The app served on a free loopback port, with the demo data loaded and indexed, and the
+    search indexer running beside it as `flask portal worker` runs it (requests never index)."""
     from portal.search.index import apply_pending
+    from portal.search.indexer import run_indexer
 
     apply_pending(wait=True)
+    stop = threading.Event()
+    indexer = threading.Thread(
+        target=run_indexer, args=(app, stop, 0.1), name="search-indexer", daemon=True
+    )
+    indexer.start()
     server = LiveServer(app).start()
     yield server
     server.stop()
+    stop.set()
+    indexer.join(timeout=10)
 
 
 def open_pages(browser, base_url: str) -> Iterator[Callable[..., object]]:

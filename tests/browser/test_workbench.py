@@ -57,13 +57,19 @@ def test_search_bulk_clause_and_stats(page_factory, artifacts):
 
     # Downloads: the search result as XLSX, and the adoption report.
     page.get_by_role("link", name="检索意见").click()
+    # Both run as jobs: the button leads to the job's page, which offers the file when ready.
+    page.get_by_role("button", name="导出 Excel").click()
+    expect(page.get_by_role("heading", name="已完成")).to_be_visible()
     with page.expect_download() as download:
-        page.get_by_role("link", name="导出 Excel").click()
+        page.get_by_role("link", name="下载 laji-fenlei-opinions.xlsx").click()
     assert download.value.suggested_filename == "laji-fenlei-opinions.xlsx"
+    page.get_by_role("link", name="返回").click()
     page.get_by_role("link", name="统计").click()
+    page.get_by_role("button", name="生成意见采纳情况说明（Word）").click()
     with page.expect_download() as download:
-        page.get_by_role("link", name="下载意见采纳情况说明（Word）").click()
+        page.get_by_role("link", name=re.compile(r"^下载 .*\.docx$")).click()
     assert download.value.suggested_filename.endswith(".docx")
+    page.get_by_role("link", name="返回").click()
 
     # Article by article: J steps to the next article.
     page.get_by_role("link", name="逐条审阅").click()

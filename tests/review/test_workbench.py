@@ -231,4 +231,10 @@ def test_workbench_is_for_staff_only(app, make_user, make_point, role):
         "/review/drafts/test-draft/report.docx",
     ):
         assert client.get(url).status_code == 403, url
-    assert client.post("/review/drafts/test-draft/bulk", data={}).status_code == 403
+    for url in (
+        "/review/drafts/test-draft/bulk",
+        "/review/drafts/test-draft/export.xlsx",
+        "/review/drafts/test-draft/report.docx",
+        "/review/drafts/test-draft/recluster",
+    ):
+        assert client.post(url, data={}).status_code == 403, url

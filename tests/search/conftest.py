@@ -73,9 +73,7 @@ def add_liaison_comment(app, draft, make_point) -> Callable[..., Comment]:
             **fields,
         )
         db.session.add_all([submission, comment])
-        db.session.flush()
-        services.enqueue_index(comment)
-        db.session.commit()
+        db.session.commit()  # the outbox (portal/search/outbox.py) writes the index job
         return comment
 
     return add

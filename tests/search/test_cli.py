@@ -106,7 +106,7 @@ def test_views_reach_the_engine_only_through_the_backend_interface():
             continue
         text = path.read_text(encoding="utf-8")
         if re.search(r"^\s*(from|import) whoosh", text, re.M) or re.search(
-            r"portal\.search\.(index|query|analysis)", text
+            r"portal\.search\.(index|query|analysis)\b", text
         ):
             offenders.append(str(path.relative_to(root)))
     assert not offenders

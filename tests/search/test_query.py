@@ -45,8 +45,7 @@ def corpus(app, draft, add_comment, add_liaison_comment, make_point, make_user):
     )
     c["air"] = add_comment("ＰＭ２．５浓度高时应当限制露天烧烤。")
     c["old"] = add_comment("一个月前提交的关于垃圾分类的意见。")
-    c["old"].created_at = utcnow() - timedelta(days=30)
-    services.enqueue_index(c["old"])
+    c["old"].created_at = utcnow() - timedelta(days=30)  # the outbox follows the change
 
     services.record_decision(
         c["air"],
@@ -61,8 +60,6 @@ def corpus(app, draft, add_comment, add_liaison_comment, make_point, make_user):
     c["sorting"].categories.append(sorting_category)
     c["point"].categories.append(sorting_category)
     c["fee"].categories.append(fee_category)
-    for comment in (c["sorting"], c["point"], c["fee"]):
-        services.enqueue_index(comment)
     db.session.commit()
     c["categories"] = (sorting_category.id, fee_category.id)
 

@@ -79,6 +79,33 @@
     }
   }
 
+  // A job's page follows its progress and shows the result when it is ready.
+  function setUpJobStatus() {
+    var box = document.querySelector("[data-job-status]");
+    if (!box || !window.fetch) return;
+    var url = box.getAttribute("data-job-status");
+    var bar = box.querySelector("[data-job-progress]");
+    var count = box.querySelector("[data-job-count]");
+    var delay = 1000;
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (job) {
+          if (!job) return;
+          if (job.finished || job.state !== box.getAttribute("data-job-state")) {
+            window.location.reload();
+            return;
+          }
+          if (bar && job.percent !== null) bar.value = job.percent;
+          if (count) count.textContent = job.count_text;
+          delay = Math.min(delay * 1.3, 5000);
+          window.setTimeout(poll, delay);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    }
+    window.setTimeout(poll, delay);
+  }
+
   window.addEventListener("hashchange", focusTarget);
   document.addEventListener("DOMContentLoaded", function () {
     foldContentsOnPhones();
@@ -87,5 +114,6 @@
     setUpReceipt();
     setUpSubmitOnce();
     setUpKeySteps();
+    setUpJobStatus();
   });
 })();
